@@ -1,0 +1,1 @@
+"""Model data shipped with the package (MJCF fragments, textures, README pictures)."""

@@ -1,0 +1,1 @@
+"""JAX baselines (RLPD, BC, HG-DAgger) arrive with the baselines issue."""

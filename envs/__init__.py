@@ -1,0 +1,1 @@
+"""Simulated world: the Franka model and controller, arena, props, tasks, experts."""
