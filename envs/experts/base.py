@@ -1,0 +1,58 @@
+"""What every scripted expert shares: binding to an env, noise, and a pose servo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from hilserl_bench import geometry as geo
+
+
+def servo_action(current: np.ndarray, target: np.ndarray, action_scale: tuple[float, float, float],
+                 gain: float = 1.0) -> np.ndarray:
+    """Base-frame twist action (6, in [-1, 1]) that moves ``current`` toward ``target`` in one step.
+
+    The env adds ``action * scale`` to the measured pose, so dividing the pose error
+    by the scale gives the action that would land on the target; it is clipped to
+    the action bounds, which makes long moves run at full speed.
+    """
+    scale_t, scale_r, _ = action_scale
+    err_t = (target[:3] - current[:3]) / scale_t
+    err_r = geo.orientation_error(current[3:], target[3:]) / scale_r
+    return np.clip(gain * np.concatenate([err_t, err_r]), -1.0, 1.0)
+
+
+class Expert:
+    """A scripted policy bound to one env (its task, and for sim-only experts its backend)."""
+
+    sim_only: bool = False
+    """True when the expert reads privileged simulator state (a free object's pose)."""
+
+    def __init__(self, env: Any, noise: float = 0.0) -> None:
+        self.env = env
+        self.task = env.task
+        self.noise = float(noise)
+        self.rng = np.random.default_rng(0)
+
+    def reset(self, rng: np.random.Generator) -> None:
+        """Start of an episode: take the episode's RNG (for noise) and reset the phase."""
+        self.rng = rng
+
+    def act(self, obs: dict[str, Any]) -> np.ndarray:
+        """The next action for the raw env; subclasses implement :meth:`plan`."""
+        action = self.plan(obs)
+        if self.noise > 0:
+            action = action + self.rng.normal(0.0, self.noise, size=action.shape)
+        return np.clip(action, -1.0, 1.0).astype(np.float32)
+
+    def plan(self, obs: dict[str, Any]) -> np.ndarray:
+        """Noise-free action; implemented per task."""
+        raise NotImplementedError
+
+    def scene(self):
+        """Privileged scene state; only sim-only experts may call this."""
+        state = self.env.backend.scene_state()
+        if state is None:
+            raise RuntimeError(f"{type(self).__name__} needs simulator state and cannot run on hardware")
+        return state

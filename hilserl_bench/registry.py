@@ -1,0 +1,92 @@
+"""Task registry, ``make()`` and the versioned gymnasium ids.
+
+Tasks register their class here (``@register``) when ``hilserl_bench.envs.tasks`` is
+imported; that import is deferred to the first lookup so ``import hilserl_bench``
+stays cheap and never imports MuJoCo before the headless GL backend is chosen.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import gymnasium as gym
+
+from hilserl_bench.env import OBS_MODES, FrankaEnv
+from hilserl_bench.task import Task
+
+BACKENDS: tuple[str, ...] = ("sim",)
+"""Backends ``make()`` accepts; the real-Franka backend joins with its issue."""
+GYM_NAMESPACE = "hilserl_bench"
+
+_TASKS: dict[str, type[Task]] = {}
+_loaded = False
+
+
+class UnknownTaskError(ValueError):
+    """Raised for a task id that is not registered; the message lists the valid ids."""
+
+
+def register(task_cls: type[Task]) -> type[Task]:
+    """Class decorator: add a task and its versioned gymnasium id (e.g. ``hilserl_bench/RamInsertion-v0``)."""
+    if not task_cls.task_id:
+        raise ValueError(f"{task_cls.__name__} has no task_id")
+    _TASKS[task_cls.task_id] = task_cls
+    gym_id = gym_id_for(task_cls.task_id)
+    if gym_id not in gym.registry:
+        gym.register(id=gym_id, entry_point="hilserl_bench.registry:make", kwargs={"task_id": task_cls.task_id})
+    return task_cls
+
+
+def gym_id_for(task_id: str) -> str:
+    """``ram_insertion`` -> ``hilserl_bench/RamInsertion-v0``."""
+    camel = "".join(part.capitalize() for part in re.split(r"[_\-]", task_id))
+    return f"{GYM_NAMESPACE}/{camel}-v0"
+
+
+def _load() -> None:
+    global _loaded
+    if not _loaded:
+        import hilserl_bench.envs.tasks  # noqa: F401  (registers the tasks)
+
+        _loaded = True
+
+
+def tasks() -> list[str]:
+    """Registered task ids, sorted."""
+    _load()
+    return sorted(_TASKS)
+
+
+def task_class(task_id: str) -> type[Task]:
+    """The task class for an id, or :class:`UnknownTaskError` listing the valid ones."""
+    _load()
+    try:
+        return _TASKS[task_id]
+    except KeyError:
+        raise UnknownTaskError(f"unknown task {task_id!r}; valid tasks: {', '.join(sorted(_TASKS))}") from None
+
+
+def make(task_id: str, backend: str = "sim", obs_mode: str = "pixels", render_mode: str | None = None,
+         sim_config: Any = None, **overrides: Any) -> FrankaEnv:
+    """Build a task's env.
+
+    Args:
+        task_id: a registered id (see :func:`tasks`).
+        backend: ``"sim"`` (MuJoCo replica).
+        obs_mode: ``"pixels"`` (the paper's proprioception + cameras) or ``"state"``
+            (proprioception + privileged task state; simulator only).
+        render_mode: ``None`` or ``"rgb_array"`` (an overview camera for videos).
+        sim_config: an ``envs.sim_backend.SimConfig`` to change simulator settings.
+        **overrides: fields of the task's :class:`~hilserl_bench.task.TaskConfig`
+            (e.g. ``max_steps=50``); a bad name or value raises naming the field.
+    """
+    task_cls = task_class(task_id)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend={backend!r} is not available; choose one of {list(BACKENDS)}")
+    if obs_mode not in OBS_MODES:
+        raise ValueError(f"obs_mode={obs_mode!r} is not supported; choose one of {list(OBS_MODES)}")
+    task = task_cls(task_cls.default_config().replace(**overrides))
+    from hilserl_bench.envs.sim_backend import SimBackend
+
+    return FrankaEnv(task, SimBackend(task, sim_config), obs_mode=obs_mode, render_mode=render_mode)
