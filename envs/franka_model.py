@@ -62,10 +62,13 @@ LINK_INERTIA = (
 )
 BASE_MASS = 1.74
 HAND_MASS, FINGER_MASS = 0.67, 0.03
-JOINT_DAMPING = (3.0, 3.0, 3.0, 3.0, 1.0, 1.0, 0.5)
+JOINT_DAMPING = (0.5, 0.5, 0.5, 0.5, 0.2, 0.2, 0.1)
 JOINT_ARMATURE = (0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05)
 FINGER_DAMPING = 900.0
 FINGER_ARMATURE = 0.5
+FINGER_LIMIT_SOLREF = (0.01, 1.0)
+"""Finger limit/coupling constraints: at 0.004 s (2 dt) they pumped energy into pad friction
+contacts (the closed hand chattered 0.5 mm on a surface); 0.01 s is steady."""
 STIFF_SOLREF, STIFF_SOLIMP = [0.004, 1.0], [0.99, 0.999, 0.001, 0.5, 2.0]
 GRIPPER_KP = 2000.0
 # Capsules (fromto in the link's DH frame, radius) approximating each link's casing.
@@ -143,7 +146,7 @@ def _add_hand(flange_parent: mujoco.MjsBody) -> None:
         finger.explicitinertial = True
         finger.add_joint(name=joint, type=mujoco.mjtJoint.mjJNT_SLIDE, axis=[0, side, 0], range=[0, 0.04],
                          limited=mujoco.mjtLimited.mjLIMITED_TRUE, damping=FINGER_DAMPING, armature=FINGER_ARMATURE,
-                         solref_limit=STIFF_SOLREF, solimp_limit=STIFF_SOLIMP)
+                         solref_limit=FINGER_LIMIT_SOLREF, solimp_limit=STIFF_SOLIMP)
         _robot_geom(finger, GREY, type=mujoco.mjtGeom.mjGEOM_BOX, pos=[0, side * 0.011, 0.018],
                     size=[0.01, 0.007, 0.018])
         pad = _robot_geom(finger, DARK, type=mujoco.mjtGeom.mjGEOM_BOX, pos=[0, side * 0.004, 0.045],
@@ -155,7 +158,7 @@ def _add_hand(flange_parent: mujoco.MjsBody) -> None:
 def _add_gripper_transmission(spec: mujoco.MjSpec) -> None:
     eq = spec.add_equality(type=mujoco.mjtEq.mjEQ_JOINT, name1=FINGER_JOINT_NAMES[0], name2=FINGER_JOINT_NAMES[1])
     eq.data[:5] = [0, 1, 0, 0, 0]
-    eq.solref, eq.solimp = STIFF_SOLREF, STIFF_SOLIMP
+    eq.solref, eq.solimp = FINGER_LIMIT_SOLREF, STIFF_SOLIMP
     tendon = spec.add_tendon(name="gripper_width")
     for joint in FINGER_JOINT_NAMES:
         tendon.wrap_joint(joint, 1.0)

@@ -23,7 +23,9 @@ substeps (:meth:`ImpedanceController.refresh`). Known differences from the real
 controller, all small at the task speeds: orientation clips act about the
 equilibrium frame's axes rather than the base frame's (identical for isotropic
 clips); no integral term (its default gain is 0); no Coriolis feed-forward and no
-1 Nm/tick torque-rate limit; gains switch instantly instead of being filtered.
+1 Nm/tick torque-rate limit; gains switch instantly instead of being filtered; the
+nullspace spring has no damping term (the joints' own damping serves) and its
+stiffness is capped at :data:`NULLSPACE_STIFFNESS_CAP` for stability.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ from hilserl_bench.robot_types import ImpedanceParams
 AXES = ("x", "y", "z", "rx", "ry", "rz")
 EQ_FILTER_TIME_CONSTANT = 0.2
 """Seconds; the real controller's 0.005-per-millisecond low-pass on the equilibrium."""
+NULLSPACE_STIFFNESS_CAP = 5.0
+"""N m/rad. The nullspace spring is a torque held between 20 Hz refreshes; measured on
+the RAM cell, holding a pose stays exact up to a joint weight of 10 and oscillates
+(growing, y and roll) from 40, so the real joint-1 weight of 100 is applied as 5.
+Below the cap (the default 0.2 on other joints) values are used as given."""
 
 
 def add_impedance_actuators(spec: mujoco.MjSpec, prefix: str, tcp_site: str) -> None:
@@ -87,7 +94,6 @@ class ImpedanceController:
         self.target = np.concatenate([np.zeros(3), geo.IDENTITY_QUAT])
         self.equilibrium = self.target.copy()
         self._ns_weights = np.ones(self._n_dofs)
-        self._ns_damping = 2.0 * np.sqrt(self._ns_weights)
         self._projector: np.ndarray | None = None
         self._alpha, self._alpha_dt = 0.0, -1.0
 
@@ -109,7 +115,7 @@ class ImpedanceController:
             m.actuator_biasprm[d, :3] = (0.0, 0.0, -damping[i])
         self._ns_weights = np.full(self._n_dofs, params.nullspace_stiffness)
         self._ns_weights[0] = params.joint1_nullspace_stiffness
-        self._ns_damping = 2.0 * np.sqrt(self._ns_weights)
+        self._ns_weights = np.minimum(self._ns_weights, NULLSPACE_STIFFNESS_CAP)
         self.params = params
 
     def set_target(self, pose: np.ndarray) -> None:
@@ -163,10 +169,14 @@ class ImpedanceController:
         self._projector = np.eye(self._n_dofs) - jac.T @ np.linalg.solve(jac @ jac.T + 1e-6 * np.eye(6), jac)
 
     def _apply_nullspace(self, data: mujoco.MjData) -> None:
-        """tau_ns = N^T (K_ns (q_home - q) - 2 sqrt(K_ns) dq), held until the next refresh."""
+        """tau_ns = N^T K_ns (q_home - q), held until the next refresh.
+
+        The real controller adds ``-2 sqrt(K_ns) dq``; a velocity term held constant
+        over a 50 ms chunk destabilises the elbow-swivel mode, so damping comes from
+        the model's joint damping instead, which MuJoCo integrates implicitly.
+        """
         q = data.qpos[self._qpos_addrs]
-        dq = data.qvel[self._dofs]
-        data.qfrc_applied[self._dofs] = self._projector @ (self._ns_weights * (self._home - q) - self._ns_damping * dq)
+        data.qfrc_applied[self._dofs] = self._projector @ (self._ns_weights * (self._home - q))
 
     @property
     def spring_actuators(self) -> np.ndarray:

@@ -35,8 +35,9 @@ class SimConfig:
     """Physics timestep (s); 500 Hz as the issue requires at least."""
     refresh_substeps: int = 25
     """Physics steps between refreshes of the equilibrium filter and nullspace torque (25 = 20 Hz)."""
-    grasp_settle_s: float = 0.3
-    """Reset time during which held props are pinned while the fingers close on them."""
+    grasp_settle_s: float = 1.0
+    """Longest reset time during which held props are pinned while the fingers close on them
+    (pinning ends as soon as the fingers stall on the part)."""
     free_settle_s: float = 0.2
     """Reset time after releasing held props, before the episode starts."""
     overview_size: tuple[int, int] = (240, 320)
@@ -173,16 +174,28 @@ class SimBackend:
         return time.perf_counter() - start
 
     def _settle(self, duration: float, pinned: dict[str, np.ndarray]) -> None:
+        """Step with the controller running; pinned props are held in place until the fingers stall."""
         m, d = self.model, self.data
+        chunk = 5 if pinned else self.config.refresh_substeps
+        min_steps = round(0.1 / self.config.physics_dt)
+        fingers = np.concatenate([arm.finger_qpos_addrs for arm in self.arms])
+        finger_dofs = [self._dof_of_qpos(int(a)) for a in fingers]
         steps = round(duration / self.config.physics_dt)
-        chunk = 1 if pinned else self.config.refresh_substeps
-        for _ in range(0, steps, chunk):
+        for done in range(0, steps, chunk):
             for arm in self.arms:
                 arm.controller.refresh(d, chunk * self.config.physics_dt)
             mujoco.mj_step(m, d, nstep=chunk)
+            if not pinned:
+                continue
             for name, qpos in pinned.items():
                 d.qpos[self._free_qpos(name)] = qpos
                 d.qvel[self._free_dof(name)] = 0.0
+            if done >= min_steps and np.all(np.abs(d.qvel[finger_dofs]) < 1e-3):
+                break
+
+    def _dof_of_qpos(self, qpos_addr: int) -> int:
+        joint = int(np.flatnonzero(self.model.jnt_qposadr == qpos_addr)[0])
+        return int(self.model.jnt_dofadr[joint])
 
     def _place(self, body_name: str, pose: np.ndarray) -> None:
         self.data.qpos[self._free_qpos(body_name)] = np.concatenate([pose[:3], geo.quat_to_mujoco(pose[3:])])

@@ -1,0 +1,155 @@
+"""RAM insertion: press a grasped DDR4 stick into a motherboard DIMM slot.
+
+Protocol (paper Appendix A and the official config): 100 steps at 10 Hz, 6-D twist
+with the gripper held closed, discount 0.97, the stick already in the hand at reset.
+The slot sits at the configured target pose. The start pose is the official
+``RESET_POSE = TARGET + [0, 0, 5 cm, 0, 0.05 rad pitch, 0]``, randomised by +/-2 cm
+in x and y and +/-0.05 rad in yaw. We use the official code's ranges rather than the
+paper's 4 cm / 6 deg because the official safety box is only +/-2 cm wide in y, so
+the paper's range would start episodes outside the box. The safety box and the
+compliance parameters (reference limits x 7.5, y 1.6, z 5.5, -x 2, -y 1.6, -z 5 mm)
+are the official ones.
+
+The stick is held by friction (70 N grasp on its heat spreader), not welded. The
+groove leaves 0.25 mm per side, so the stick must be aligned to within about a
+millimetre (chamfers) and a few milliradians of yaw to enter, and the spring contact
+bed at the bottom needs more than ~4 N of pressing before both ends are within
+1 mm of full depth, which is the success test in :meth:`RamInsertion.evaluate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from hilserl_bench import geometry as geo
+from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.envs.props.motherboard import DimmSlotConfig, DimmSlotNames, add_motherboard
+from hilserl_bench.envs.props.ram_stick import HELD_POSE_IN_TCP, RAM_HEIGHT, RAM_LENGTH, RamStickNames, add_ram_stick
+from hilserl_bench.registry import register
+from hilserl_bench.robot_types import ImpedanceParams, uniform_clips
+from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
+
+BOARD_POSE = np.array([0.5, 0.02, 0.0, 0.0, 0.0, 0.0, 1.0])
+"""Motherboard centre on the table; its DIMM slot then lies along base x through (0.5, 0)."""
+SEAT_TOLERANCE = 0.001
+"""Both ends of the stick's bottom edge must be within this of full depth (m)."""
+DOWN = np.array([np.pi, 0.0, 0.0])
+SLOT_DEPTH = DimmSlotConfig().depth
+
+
+@dataclass(frozen=True)
+class RamInsertionConfig(TaskConfig):
+    """RAM insertion preset (official code numbers)."""
+
+    max_steps: int = 100
+    action_scale: tuple[float, float, float] = (0.01, 0.06, 1.0)
+    random_xy: float = 0.02
+    random_yaw: float = 0.05
+    discount: float = 0.97
+
+
+@register
+class RamInsertion(Task):
+    """Insert the grasped RAM stick into the DIMM slot until both ends are seated."""
+
+    task_id = "ram_insertion"
+    description = "Press a grasped RAM stick into a DIMM slot (0.25 mm clearance, spring contact bed)"
+    cameras = ("wrist_1", "wrist_2")
+    learned_gripper = False
+    config_cls = RamInsertionConfig
+
+    def __init__(self, config: TaskConfig | None = None) -> None:
+        super().__init__(config)
+        self._slot: DimmSlotNames | None = None
+        self._stick: RamStickNames | None = None
+        self._target = self._compute_target()
+
+    # -- geometry ---------------------------------------------------------------------
+    def _compute_target(self) -> np.ndarray:
+        """TCP pose with the stick fully seated: build the props once in a scratch spec to read them."""
+        spec = mujoco.MjSpec()
+        slot = add_motherboard(spec, BOARD_POSE)
+        seat = np.array(slot.entry_pose, dtype=np.float64)
+        grasp_above_bottom = HELD_POSE_IN_TCP[2] + RAM_HEIGHT / 2
+        position = seat[:3] + np.array([0.0, 0.0, -slot.depth + grasp_above_bottom])
+        return np.concatenate([position, geo.euler_to_quat(DOWN)])
+
+    @property
+    def target_pose(self) -> np.ndarray:
+        return self._target.copy()
+
+    @property
+    def reset_pose(self) -> np.ndarray:
+        six = geo.pose_to_6d(self._target) + np.array([0.0, 0.0, 0.05, 0.0, 0.05, 0.0])
+        return geo.pose_from_6d(six)
+
+    @property
+    def safety_box(self) -> SafetyBox:
+        six = geo.pose_to_6d(self._target)
+        return SafetyBox(six - np.array([0.03, 0.02, 0.01, 0.01, 0.1, 0.4]),
+                         six + np.array([0.03, 0.02, 0.05, 0.01, 0.1, 0.4]))
+
+    @property
+    def episode_params(self) -> ImpedanceParams:
+        return ImpedanceParams(**uniform_clips((0.0075, 0.0016, 0.0055, 0.002, 0.0016, 0.005), (0.025,) * 6))
+
+    # -- episode logic ------------------------------------------------------------------
+    def reset_plan(self, rng: np.random.Generator) -> ResetPlan:
+        six = geo.pose_to_6d(self.reset_pose)
+        six[:2] += rng.uniform(-self.config.random_xy, self.config.random_xy, size=2)
+        six[5] += rng.uniform(-self.config.random_yaw, self.config.random_yaw)
+        return ResetPlan(tcp_pose=geo.pose_from_6d(six), gripper_closed=True,
+                         held_objects={"ram_stick": np.array(HELD_POSE_IN_TCP)})
+
+    def _corners_in_slot(self, scene: SceneState) -> np.ndarray:
+        """Stick bottom-edge end points (2 x 3) in the slot frame; z = -depth when seated."""
+        stick, slot = scene.poses["ram_stick"], scene.poses["dimm_slot"]
+        half = np.array([[-RAM_LENGTH / 2, 0.0, -RAM_HEIGHT / 2], [RAM_LENGTH / 2, 0.0, -RAM_HEIGHT / 2]])
+        world = stick[:3] + half @ geo.quat_to_mat(stick[3:]).T
+        return (world - slot[:3]) @ geo.quat_to_mat(slot[3:])
+
+    def evaluate(self, scene: SceneState | None, arms) -> Evaluation:
+        """Seated: both bottom-edge ends within 1 mm of full depth and inside the groove."""
+        if scene is None:
+            return Evaluation(False)
+        corners = self._corners_in_slot(scene)
+        depth = SLOT_DEPTH
+        height_above_seat = corners[:, 2] + depth
+        lateral = np.abs(corners[:, 1])
+        seated = bool(np.all(np.abs(height_above_seat) <= SEAT_TOLERANCE) and np.all(lateral <= 0.001))
+        return Evaluation(seated, {
+            "seat_gap_left_mm": float(height_above_seat[0] * 1e3),
+            "seat_gap_right_mm": float(height_above_seat[1] * 1e3),
+        })
+
+    def task_state(self, scene: SceneState, arms) -> dict[str, np.ndarray]:
+        """Stick-to-seat offset and rotation (slot frame), and the TCP's offset to the target (base frame)."""
+        corners = self._corners_in_slot(scene)
+        slot, stick = scene.poses["dimm_slot"], scene.poses["ram_stick"]
+        offset = corners.mean(axis=0) + np.array([0.0, 0.0, SLOT_DEPTH])
+        rotation = geo.quat_to_rotvec(geo.quat_mul(geo.quat_conj(slot[3:]), stick[3:]))
+        return {
+            "ram_to_seat": offset,
+            "ram_rotation": rotation,
+            "tcp_to_target": self._target[:3] - arms[0].pose[:3],
+        }
+
+    def task_state_dims(self) -> dict[str, int]:
+        return {"ram_to_seat": 3, "ram_rotation": 3, "tcp_to_target": 3}
+
+    # -- simulator only -------------------------------------------------------------------
+    def build_scene(self, spec: mujoco.MjSpec) -> None:
+        self._slot = add_motherboard(spec, BOARD_POSE)
+        self._stick = add_ram_stick(spec, np.array([0.5, 0.3, 0.05, 0, 0, 0, 1.0]))
+        spec.worldbody.add_camera(name="side", pos=[0.5, -0.32, 0.16], xyaxes=[1, 0, 0, 0, 0.45, 0.89], fovy=50)
+
+    def tracked_bodies(self) -> tuple[str, ...]:
+        return ("ram_stick", "dimm_slot")
+
+    def tight_fit_geoms(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if self._slot is None or self._stick is None:
+            return ((), ())
+        return (self._stick.fit_geoms, self._slot.fit_geoms)
