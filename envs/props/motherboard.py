@@ -4,9 +4,10 @@ Board frame: origin at the board centre on the table, z up. The slot's own frame
 ``entry`` pose) sits at the groove mouth centre with x along the slot and z out of the
 groove. The groove is 1.8 mm wide for the 1.3 mm PCB (0.25 mm per side), 134 mm long for
 the 133 mm stick (0.5 mm per end), closed at both ends, and 7 mm deep from the mouth to
-the seated bottom edge. Each top edge carries a 1 mm 45-degree lead-in, so a stick up to
-1.25 mm off across the slot lands with its corner on a slope and is guided in, while one
-2 mm off lands flat on the housing top and stays out.
+the seated bottom edge. Each top edge carries a 1 mm 45-degree lead-in (slope stopping 0.2 mm
+below the top, see :func:`hilserl_bench.envs.props.add_chamfer`), so a stick up to ~1 mm
+off across the slot lands with its corner on a slope and is guided in, while one 2 mm
+off lands flat on the housing top and stays out.
 
 "Pressing seats it": the groove floor is a contact bed on a slide joint (the socket's
 spring contacts). Its spring (2000 N/m) is preloaded to 3 N against an upper stop and

@@ -3,13 +3,15 @@
 Port frame: origin on the table directly below the receptacle's mouth centre, in the
 face plane; x points into the port (the insertion direction), z up. The receptacle
 opening is 12.5 x 5.1 mm (USB-A receptacle shell), 40 mm above the table, 12.5 mm deep,
-with a 0.6 mm 45-degree lead-in on all four edges. The plug's metal shell is a solid
+with a 0.8 mm 45-degree lead-in on all four edges (its slope stops 0.2 mm below the face,
+see :func:`hilserl_bench.envs.props.add_chamfer`). The plug's metal shell is a solid
 12.0 x 4.5 x 12 mm box (the real shell's inner tongue and the receptacle's tongue are
 left out: they mate inside the shell and add no constraint the shell does not), so
 the fit is 0.25 mm per side across the width and 0.3 mm across the height. A shell
 up to ~0.85 mm off lands with its edge on a lead-in and is guided; one 2 mm off lands
-flat on the face. Full insertion is the grip body's front face on the port face, with
-the tip then at ``usb_port_bottom`` (12 mm deep; the hole is 0.5 mm deeper).
+flat on the face and stays out. Full insertion is the grip body's front face on the
+port face, with the tip then at ``usb_port_bottom`` (12 mm deep; the hole is 0.5 mm
+deeper).
 
 Plug frame: origin at the centre of the plastic grip body, x toward the shell tip, y
 across the 16 mm width, z across the 8 mm thickness. Lying flat on the table its origin
@@ -39,7 +41,7 @@ OPENING = (0.0125, 0.0051)
 """Receptacle opening (width, height), m."""
 HOLE_DEPTH = 0.0125
 MOUTH_HEIGHT = 0.040
-LEAD_IN = 0.0006
+LEAD_IN = 0.0008
 HOUSING = (0.03, 0.05, 0.06)
 """Port block (depth along x, width, height), m; low enough to pass under the Franka hand."""
 PLUG_REST_Z = GRIP[2] / 2

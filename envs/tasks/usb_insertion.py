@@ -1,0 +1,161 @@
+"""USB grasp-insertion: pick a USB-A plug lying free on the table and push it into a port.
+
+Protocol (paper Appendix A, official config): 120 steps at 10 Hz, 6-D twist plus a
+learned gripper (-1 close, +1 open, 3-way discrete in the learner), discount 0.98,
+action scale (1.5 cm, 0.1 rad). The robot starts above the pick area, randomised by
+the official +/-1 cm and +/-0.1 rad; the plug is placed by the paper's "2 cm, 10 deg"
+(uniform +/-1 cm in x and y, +/-10 deg in yaw around its nominal spot). The safety
+box is the official one (target + [3, 6, 5] cm / - [3, 1, 3] cm, +/-0.1 rad roll and
+pitch, +/-0.3 rad yaw) with two changes: its floor is 4.5 cm below the target instead
+of 3 cm (our port's mouth is 4 cm above the table and the plug is picked at table
+level), and it reaches 7 cm instead of 3 cm in -x, because the open hand with its
+two wrist cameras spans about +/-5 cm in x and must clear the port block while
+picking, so the plug lies 5.5 cm behind the insertion pose.
+
+The receptacle leaves 0.25 mm (width) and 0.3 mm (height) per side around the
+plug's shell, so the plug must be grasped, turned to the port's yaw and brought in
+square to enter. Success (:meth:`UsbInsertion.evaluate`): the shell tip at least
+10 of its 12 mm deep inside the receptacle, within 1 mm of the axis and within
+5 deg of the port's direction. Whether the gripper still holds the plug is not part
+of success (the official reward also checks it; a plug let go once seated stays in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from hilserl_bench import geometry as geo
+from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.envs.props import usb
+from hilserl_bench.envs.props.usb import UsbPlugNames, UsbPortNames, add_usb_plug, add_usb_port
+from hilserl_bench.registry import register
+from hilserl_bench.robot_types import ImpedanceParams
+from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
+
+PORT_POSE = np.array([0.62, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+"""Table point below the receptacle mouth; x points into the port."""
+PLUG_TIP_X = usb.GRIP[0] / 2 + usb.SHELL[0]
+"""Shell tip along the plug's x axis, from the plug body origin (m)."""
+GRASP_HEIGHT = 0.0105
+"""TCP height when grasping the lying plug: pad bottoms 1.5 mm above the table."""
+PLUG_NOMINAL = np.array([PORT_POSE[0] - 0.065, 0.045])
+"""Nominal plug body position (x, y) on the table: inside the safety box, beside the port block."""
+MIN_DEPTH = 0.010
+"""Shell tip depth inside the receptacle for success (m; full insertion is 12 mm)."""
+DOWN = np.array([np.pi, 0.0, 0.0])
+
+
+@dataclass(frozen=True)
+class UsbInsertionConfig(TaskConfig):
+    """USB grasp-insertion preset (official code and paper numbers)."""
+
+    max_steps: int = 120
+    action_scale: tuple[float, float, float] = (0.015, 0.1, 1.0)
+    random_xy: float = 0.01
+    random_yaw: float = 0.1
+    discount: float = 0.98
+    plug_random_xy: float = 0.01
+    """Half-width (m) of the plug's uniform placement around its nominal spot."""
+    plug_random_yaw: float = float(np.deg2rad(10.0))
+    """Half-width (rad) of the plug's uniform yaw."""
+
+
+@register
+class UsbInsertion(Task):
+    """Grasp the USB plug from the table and insert it into the port."""
+
+    task_id = "usb_insertion"
+    description = "Pick a free USB-A plug from the table and insert it into a port (0.25 mm clearance)"
+    cameras = ("wrist_1", "wrist_2", "side")
+    learned_gripper = True
+    config_cls = UsbInsertionConfig
+
+    def __init__(self, config: TaskConfig | None = None) -> None:
+        super().__init__(config)
+        self._port: UsbPortNames | None = None
+        self._plug: UsbPlugNames | None = None
+        mouth = np.array(add_usb_port(mujoco.MjSpec(), PORT_POSE).mouth_pose)
+        self.mouth_pose = mouth
+        tcp_above_plug = GRASP_HEIGHT - usb.PLUG_REST_Z
+        position = mouth[:3] + np.array([usb.SHELL[0] - PLUG_TIP_X + usb.GRASP_X, 0.0, tcp_above_plug])
+        self._target = np.concatenate([position, geo.euler_to_quat(DOWN)])
+
+    @property
+    def target_pose(self) -> np.ndarray:
+        return self._target.copy()
+
+    @property
+    def reset_pose(self) -> np.ndarray:
+        return geo.pose_from_6d(geo.pose_to_6d(self._target) + np.array([-0.05, 0.035, 0.045, 0, 0, 0]))
+
+    @property
+    def safety_box(self) -> SafetyBox:
+        six = geo.pose_to_6d(self._target)
+        return SafetyBox(six - np.array([0.07, 0.01, 0.045, 0.1, 0.1, 0.3]),
+                         six + np.array([0.03, 0.06, 0.05, 0.1, 0.1, 0.3]))
+
+    @property
+    def episode_params(self) -> ImpedanceParams:
+        return ImpedanceParams(rotational_stiffness=150.0, rotational_damping=7.0)
+
+    def plug_grasp_pose(self, plug: np.ndarray) -> np.ndarray:
+        """TCP pose that grasps the lying plug (fingers across its width, behind the grip centre)."""
+        yaw = geo.quat_to_euler(plug[3:])[2]
+        grasp = geo.pose_compose(plug, np.array([usb.GRASP_X, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]))
+        return np.concatenate([[grasp[0], grasp[1], GRASP_HEIGHT], geo.euler_to_quat(DOWN + [0.0, 0.0, yaw])])
+
+    def reset_plan(self, rng: np.random.Generator) -> ResetPlan:
+        six = geo.pose_to_6d(self.reset_pose)
+        six[:2] += rng.uniform(-self.config.random_xy, self.config.random_xy, size=2)
+        six[5] += rng.uniform(-self.config.random_yaw, self.config.random_yaw)
+        xy = PLUG_NOMINAL + rng.uniform(-self.config.plug_random_xy, self.config.plug_random_xy, size=2)
+        yaw = rng.uniform(-self.config.plug_random_yaw, self.config.plug_random_yaw)
+        plug = np.concatenate([xy, [usb.PLUG_REST_Z], geo.euler_to_quat(np.array([0.0, 0.0, yaw]))])
+        return ResetPlan(tcp_pose=geo.pose_from_6d(six), gripper_closed=False, object_poses={"usb_plug": plug})
+
+    def tip_in_port(self, scene: SceneState) -> tuple[np.ndarray, np.ndarray]:
+        """Shell tip position relative to the mouth, and the plug's x axis, both in the port frame."""
+        plug = scene.poses["usb_plug"]
+        rot = geo.quat_to_mat(plug[3:])
+        tip = plug[:3] + rot[:, 0] * PLUG_TIP_X
+        port_rot = geo.quat_to_mat(self.mouth_pose[3:])
+        return (tip - self.mouth_pose[:3]) @ port_rot, rot[:, 0] @ port_rot
+
+    def evaluate(self, scene: SceneState | None, arms) -> Evaluation:
+        """Inserted: tip >= 10 mm deep, within 1 mm of the axis, plug within 5 deg of the port direction."""
+        if scene is None:
+            return Evaluation(False)
+        tip, axis = self.tip_in_port(scene)
+        misalignment = float(np.degrees(np.arccos(np.clip(axis[0], -1.0, 1.0))))
+        inserted = bool(tip[0] >= MIN_DEPTH and np.all(np.abs(tip[1:]) <= 0.001) and misalignment <= 5.0)
+        return Evaluation(inserted, {"insert_depth_mm": float(tip[0] * 1e3), "misalignment_deg": misalignment})
+
+    def task_state(self, scene: SceneState, arms) -> dict[str, np.ndarray]:
+        """Tip-to-mouth offset and plug rotation (port frame), and the plug grasp point relative to the TCP."""
+        tip, _ = self.tip_in_port(scene)
+        plug = scene.poses["usb_plug"]
+        rotation = geo.quat_to_rotvec(geo.quat_mul(geo.quat_conj(self.mouth_pose[3:]), plug[3:]))
+        return {
+            "plug_tip_to_mouth": tip,
+            "plug_rotation": rotation,
+            "tcp_to_plug": self.plug_grasp_pose(plug)[:3] - arms[0].pose[:3],
+        }
+
+    def task_state_dims(self) -> dict[str, int]:
+        return {"plug_tip_to_mouth": 3, "plug_rotation": 3, "tcp_to_plug": 3}
+
+    def build_scene(self, spec: mujoco.MjSpec) -> None:
+        self._port = add_usb_port(spec, PORT_POSE)
+        self._plug = add_usb_plug(spec, np.array([PLUG_NOMINAL[0], PLUG_NOMINAL[1], usb.PLUG_REST_Z, 0, 0, 0, 1.0]))
+        spec.worldbody.add_camera(name="side", pos=[0.56, -0.22, 0.17], xyaxes=[1, 0, 0, 0, 0.55, 0.84], fovy=55)
+
+    def tracked_bodies(self) -> tuple[str, ...]:
+        return ("usb_plug",)
+
+    def tight_fit_geoms(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        if self._port is None or self._plug is None:
+            return ((), ())
+        return (self._plug.fit_geoms, self._port.fit_geoms)

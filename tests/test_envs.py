@@ -1,0 +1,200 @@
+"""API conformance, determinism, safety and success checks over every registered task."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import hilserl_bench
+from hilserl_bench import geometry as geo
+from hilserl_bench.envs.experts import make_expert
+
+TASKS = hilserl_bench.tasks()
+
+
+@pytest.fixture(scope="module", params=TASKS)
+def state_env(request):
+    env = hilserl_bench.make(request.param, obs_mode="state")
+    yield env
+    env.close()
+
+
+def test_registry_lists_both_first_tasks():
+    assert {"ram_insertion", "usb_insertion"} <= set(TASKS)
+
+
+def test_unknown_task_lists_valid_ids():
+    with pytest.raises(hilserl_bench.UnknownTaskError, match="ram_insertion"):
+        hilserl_bench.make("ram_insert")
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"max_stepz": 5}, "allowed fields"),
+    ({"reward_mode": "dense"}, "choose one of"),
+    ({"max_steps": 0}, "max_steps"),
+])
+def test_bad_override_names_the_field(override, message):
+    with pytest.raises(ValueError, match=message):
+        hilserl_bench.make("ram_insertion", obs_mode="state", **override)
+
+
+def test_bad_obs_mode_and_backend():
+    with pytest.raises(ValueError, match="obs_mode"):
+        hilserl_bench.make("ram_insertion", obs_mode="depth")
+    with pytest.raises(ValueError, match="backend"):
+        hilserl_bench.make("ram_insertion", backend="ros")
+
+
+@pytest.mark.parametrize("task_id", TASKS)
+@pytest.mark.parametrize("obs_mode", ["state", "pixels"])
+def test_gymnasium_env_checker(task_id, obs_mode):
+    env = hilserl_bench.make(task_id, obs_mode=obs_mode)
+    check_env(env, skip_render_check=True)
+    env.close()
+
+
+@pytest.mark.parametrize("task_id", TASKS)
+def test_versioned_gym_id(task_id):
+    env = gym.make(hilserl_bench.gym_id_for(task_id), obs_mode="state")
+    obs, _ = env.reset(seed=0)
+    assert "task" in obs
+    env.close()
+
+
+def _rollout(env, seed: int, steps: int):
+    obs, _ = env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    trace = [np.concatenate([v.ravel() for v in obs["state"].values()])]
+    rewards = []
+    for _ in range(steps):
+        obs, reward, term, trunc, _ = env.step(rng.uniform(-1, 1, env.action_space.shape))
+        trace.append(np.concatenate([v.ravel() for v in obs["state"].values()] +
+                                    [v.ravel() for v in obs["task"].values()]))
+        rewards.append(reward)
+        if term or trunc:
+            break
+    return trace, rewards
+
+
+def test_seeded_determinism(state_env):
+    a_obs, a_rew = _rollout(state_env, seed=3, steps=50)
+    b_obs, b_rew = _rollout(state_env, seed=3, steps=50)
+    assert len(a_obs) == len(b_obs) == 51
+    for x, y in zip(a_obs, b_obs, strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert a_rew == b_rew
+    c_obs, _ = _rollout(state_env, seed=4, steps=1)
+    assert not np.array_equal(a_obs[0], c_obs[0]), "different seeds must start differently"
+
+
+def test_safety_box_is_never_left_under_random_actions(state_env):
+    box = state_env.unwrapped.task.safety_box
+    arm = state_env.unwrapped.backend.arms[0]
+    sent = []
+    original = arm.set_pose
+    arm.set_pose = lambda pose: (sent.append(np.array(pose)), original(pose))[1]
+    try:
+        for seed in range(2):
+            _rollout(state_env, seed=seed, steps=60)
+    finally:
+        del arm.set_pose
+    assert len(sent) >= 100
+    assert all(box.contains(p) for p in sent)
+
+
+def test_invalid_actions_raise_clear_errors(state_env):
+    state_env.reset(seed=0)
+    dim = state_env.action_space.shape[0]
+    bad = np.zeros(dim)
+    bad[2] = np.nan
+    with pytest.raises(ValueError, match=r"action\[2\] \(dz\) is nan"):
+        state_env.step(bad)
+    with pytest.raises(ValueError, match=f"expected \\({dim},\\)"):
+        state_env.step(np.zeros(dim + 1))
+    big = np.full(dim, 50.0)
+    _, _, _, _, info = state_env.step(big)
+    assert "succeed" in info
+
+
+def test_reward_and_success_agree(state_env):
+    env = state_env
+    expert = make_expert(env)
+    obs, _ = env.reset(seed=0)
+    expert.reset(np.random.default_rng(0))
+    for _ in range(env.unwrapped.task.config.max_steps):
+        obs, reward, term, trunc, info = env.step(expert.act(obs))
+        assert (reward == 1.0) == info["succeed"] == term
+        if term or trunc:
+            break
+    assert info["succeed"], "the expert should finish seed 0"
+
+
+@pytest.mark.parametrize("task_id", TASKS)
+def test_expert_succeeds_and_keeps_penetration_under_1mm(task_id):
+    env = hilserl_bench.make(task_id, obs_mode="state")
+    expert = make_expert(env, noise=0.05)
+    successes, deepest = 0, 0.0
+    for seed in range(5):
+        obs, _ = env.reset(seed=seed)
+        expert.reset(np.random.default_rng(seed))
+        for _ in range(env.unwrapped.task.config.max_steps):
+            obs, _, term, trunc, info = env.step(expert.act(obs))
+            deepest = max(deepest, info["penetration"])
+            if term or trunc:
+                break
+        successes += info["succeed"]
+    assert successes >= 4, successes
+    assert 0.0 < deepest < 1e-3, deepest
+    env.close()
+
+
+@pytest.mark.parametrize("task_id", TASKS)
+def test_random_policy_rarely_succeeds(task_id):
+    env = hilserl_bench.make(task_id, obs_mode="state")
+    rng = np.random.default_rng(0)
+    successes = 0
+    for seed in range(5):
+        env.reset(seed=seed)
+        for _ in range(env.unwrapped.task.config.max_steps):
+            _, _, term, trunc, info = env.step(rng.uniform(-1, 1, env.action_space.shape))
+            if term or trunc:
+                break
+        successes += info["succeed"]
+    assert successes == 0
+    env.close()
+
+
+@pytest.mark.parametrize("task_id", TASKS)
+def test_camera_images_are_informative(task_id):
+    env = hilserl_bench.make(task_id, obs_mode="pixels")
+    obs, _ = env.reset(seed=0)
+    images = obs["images"]
+    assert set(images) == set(env.unwrapped.task.cameras)
+    for name, image in images.items():
+        assert image.shape == (128, 128, 3) and image.dtype == np.uint8
+        assert image.std() > 5.0, f"{name} looks constant"
+    names = list(images)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert np.abs(images[a].astype(int) - images[b].astype(int)).mean() > 5.0, (a, b)
+    env.close()
+
+
+def test_twist_action_moves_tcp_in_the_base_frame():
+    env = hilserl_bench.make("ram_insertion", obs_mode="state", random_xy=0.0, random_yaw=0.0)
+    obs, _ = env.reset(seed=0)
+    start = obs["state"]["tcp_pose"].astype(np.float64)
+    for _ in range(5):
+        obs, *_ = env.step(np.array([1.0, 0, 0, 0, 0, 0]))
+    moved = obs["state"]["tcp_pose"][:3] - start[:3]
+    assert moved[0] > 0.012 and abs(moved[1]) < 0.003, moved
+    env.close()
+
+
+def test_quaternions_are_xyzw_unit(state_env):
+    obs, _ = state_env.reset(seed=0)
+    q = obs["state"]["tcp_pose"][3:].astype(np.float64)
+    assert abs(np.linalg.norm(q) - 1) < 1e-5
+    assert abs(geo.quat_to_euler(q)[0]) > 3.0, "the gripper points down: roll near +/-pi"
