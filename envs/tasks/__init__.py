@@ -1,5 +1,5 @@
 """Task replicas; importing this package registers every task and its scripted expert."""
 
-from hilserl_bench.envs.tasks import ram_insertion, usb_insertion  # noqa: F401
 from hilserl_bench.envs.experts import ram_insertion as _ram_expert  # noqa: F401, I001
 from hilserl_bench.envs.experts import usb_insertion as _usb_expert  # noqa: F401
+from hilserl_bench.envs.tasks import ram_insertion, usb_insertion  # noqa: F401

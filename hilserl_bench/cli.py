@@ -1,0 +1,187 @@
+"""``hilserl-bench``: list tasks, roll out policies, benchmark speed, run the main job.
+
+Each subcommand is a frozen dataclass parsed by tyro, so ``--help`` shows every
+option with its docstring. ``bench`` is a group (``bench env`` now, more later);
+tyro collapses a one-member group, so its arguments are parsed in a second stage.
+Mistakes a user can make (an unknown task id, no headless OpenGL) end with a
+one-line message on stderr and a non-zero exit code instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import tyro
+
+from hilserl_bench.main_job import RenderReadmeConfig, RunConfig, render_readme, run_main_job
+from hilserl_bench.policies import PolicyName
+from hilserl_bench.rendering import RendererUnavailable, require_renderer
+
+PROG = "hilserl-bench"
+
+
+@dataclass(frozen=True)
+class ListCmd:
+    """Print every registered task id with its one-line description."""
+
+
+@dataclass(frozen=True)
+class RolloutCmd:
+    """Roll out the scripted expert or the random policy on one task; report success and cycle time."""
+
+    task: str
+    """Task id (see `hilserl-bench list`)."""
+    policy: PolicyName = "expert"
+    """Which policy acts."""
+    episodes: int = 10
+    """Number of episodes; episode i uses seed + i."""
+    seed: int = 0
+    """Seed of the first episode."""
+    obs_mode: Literal["state", "pixels"] = "state"
+    """Observation mode; pixels renders every policy camera each step (slower, needs OpenGL)."""
+    noise: float = 0.0
+    """Action-noise scale for the scripted expert."""
+    video: Path | None = None
+    """Record the first episode to this mp4 (overview camera)."""
+    json: bool = False
+    """Print one JSON object instead of a table."""
+
+
+@dataclass(frozen=True)
+class BenchCmd:
+    """Speed benchmarks: `hilserl-bench bench env --task T` times env steps, physics and rendering."""
+
+
+@dataclass(frozen=True)
+class BenchEnvCmd:
+    """Env steps/s in state and pixel mode against raw MuJoCo physics, and camera render fps."""
+
+    task: str
+    """Task id (see `hilserl-bench list`)."""
+    steps: int = 200
+    """Env steps to time in each mode."""
+    seed: int = 0
+    """Reset seed and random-action seed."""
+    pixels: bool = True
+    """Also time pixel observations and rendering (needs OpenGL)."""
+    json: bool = False
+    """Print one JSON object instead of a table."""
+
+
+COMMANDS: dict[str, Any] = {
+    "list": ListCmd,
+    "rollout": RolloutCmd,
+    "bench": BenchCmd,
+    "run": RunConfig,
+    "render-readme": RenderReadmeConfig,
+}
+BENCH_COMMANDS: dict[str, Any] = {"env": BenchEnvCmd}
+DESCRIPTION = "MuJoCo replicas of the HIL-SERL tasks behind one env interface for sim and real Franka arms."
+
+
+def _list() -> int:
+    import hilserl_bench as hb
+    from hilserl_bench import registry
+
+    ids = list(hb.tasks())
+    width = max((len(i) for i in ids), default=0)
+    for task in ids:
+        print(f"{task:<{width}}  {registry.task_class(task).description}")
+    return 0
+
+
+def _rollout(cmd: RolloutCmd) -> int:
+    import hilserl_bench as hb
+    from hilserl_bench import registry
+    from hilserl_bench.policies import make_policy
+    from hilserl_bench.rollout import run_episodes, summarize
+
+    registry.task_class(cmd.task)
+    if cmd.episodes < 1:
+        _error(f"--episodes must be >= 1, got {cmd.episodes}")
+        return 2
+    if cmd.obs_mode == "pixels" or cmd.video is not None:
+        require_renderer()
+    env = hb.make(cmd.task, obs_mode=cmd.obs_mode, render_mode="rgb_array" if cmd.video is not None else None)
+    try:
+        policy = make_policy(cmd.policy, env, noise=cmd.noise)
+        results = run_episodes(env, policy, cmd.episodes, cmd.seed, video_path=cmd.video)
+    finally:
+        env.close()
+    report = {"task": cmd.task, "policy": cmd.policy, "obs_mode": cmd.obs_mode, "seed": cmd.seed,
+              "noise": cmd.noise, **summarize(results)}
+    if cmd.json:
+        print(json.dumps(report))
+        return 0
+    width = max(len(k) for k in report)
+    for key, value in report.items():
+        shown = "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+        print(f"{key:<{width}}  {shown}")
+    if cmd.video is not None:
+        print(f"video: {cmd.video}")
+    return 0
+
+
+def _bench_env(cmd: BenchEnvCmd) -> int:
+    from hilserl_bench import registry
+    from hilserl_bench.bench_env import bench_env, format_bench
+
+    registry.task_class(cmd.task)
+    if cmd.steps < 1:
+        _error(f"--steps must be >= 1, got {cmd.steps}")
+        return 2
+    result = bench_env(cmd.task, steps=cmd.steps, seed=cmd.seed, pixels=cmd.pixels)
+    print(json.dumps(result.to_dict()) if cmd.json else format_bench(result))
+    return 0
+
+
+def _dispatch(cmd: Any) -> int:
+    if isinstance(cmd, ListCmd):
+        return _list()
+    if isinstance(cmd, RolloutCmd):
+        return _rollout(cmd)
+    if isinstance(cmd, BenchEnvCmd):
+        return _bench_env(cmd)
+    if isinstance(cmd, RunConfig):
+        run_main_job(cmd)
+        return 0
+    if isinstance(cmd, RenderReadmeConfig):
+        render_readme(cmd)
+        return 0
+    raise TypeError(f"unhandled command {cmd!r}")
+
+
+def _error(message: object) -> None:
+    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hilserl-bench`` script; returns the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["bench"]:
+        cmd = tyro.extras.subcommand_cli_from_dict(BENCH_COMMANDS, prog=f"{PROG} bench", args=args[1:],
+                                                   description=BenchCmd.__doc__)
+    else:
+        cmd = tyro.extras.subcommand_cli_from_dict(COMMANDS, prog=PROG, args=args, description=DESCRIPTION)
+    from hilserl_bench.registry import UnknownTaskError
+
+    try:
+        return _dispatch(cmd)
+    except UnknownTaskError as exc:
+        _error(exc)
+        return 2
+    except RendererUnavailable as exc:
+        _error(exc)
+        return 1
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
