@@ -29,6 +29,7 @@ class SimArm:
         joint_ids = [model.joint(arm_element(prefix, j)).id for j in fm.JOINT_NAMES]
         self.qpos_addrs = np.array([model.jnt_qposadr[j] for j in joint_ids])
         self.dof_addrs = np.array([model.jnt_dofadr[j] for j in joint_ids])
+        """Arm DoF addresses (fancy-indexing with them copies, so the state arrays are fresh)."""
         fingers = [model.joint(arm_element(prefix, j)).id for j in fm.FINGER_JOINT_NAMES]
         self.finger_qpos_addrs = np.array([model.jnt_qposadr[j] for j in fingers])
         self._gripper = model.actuator(arm_element(prefix, fm.GRIPPER_ACTUATOR)).id
@@ -61,7 +62,7 @@ class SimArm:
             q=d.qpos[self.qpos_addrs].copy(),
             dq=dq,
             gripper_pos=self.gripper_opening(),
-            jacobian=jac.copy(),
+            jacobian=jac,
             timestamp=float(d.time),
         )
 

@@ -73,6 +73,7 @@ class SimBackend:
         """Deepest tight-fit penetration (m) since the last reset, sampled between refresh chunks."""
         self.step_penetration = 0.0
         """Deepest tight-fit penetration (m) during the last control period."""
+        self._last_penetration = 0.0
 
     # -- Backend ----------------------------------------------------------------------
     @property
@@ -101,8 +102,9 @@ class SimBackend:
             for arm in self.arms:
                 arm.controller.refresh(d, n * dt, new_period=i == 0)
             mujoco.mj_step(m, d, nstep=n)
-            if track and d.ncon:
-                self.step_penetration = max(self.step_penetration, self.penetration())
+            if track:
+                self._last_penetration = self.penetration()
+                self.step_penetration = max(self.step_penetration, self._last_penetration)
         self.max_penetration = max(self.max_penetration, self.step_penetration)
         return {}
 
@@ -131,6 +133,7 @@ class SimBackend:
         self._episode_start = float(d.time)
         self.max_penetration = 0.0
         self.step_penetration = 0.0
+        self._last_penetration = self.penetration()
 
     def camera_frames(self, cameras: tuple[str, ...]) -> dict[str, np.ndarray]:
         size = self.task.config.image_size
@@ -145,7 +148,7 @@ class SimBackend:
         d = self.data
         poses = {name: np.concatenate([d.xpos[i], geo.quat_from_mujoco(d.xquat[i])])
                  for name, i in self._tracked.items()}
-        return SceneState(poses=poses, penetration=self.penetration())
+        return SceneState(poses=poses, penetration=self._last_penetration)
 
     # -- simulator extras -------------------------------------------------------------
     def render_overview(self) -> np.ndarray:
@@ -165,13 +168,26 @@ class SimBackend:
             return 0.0
         return float(max(0.0, -d.contact.dist[: d.ncon][mask].min()))
 
-    def raw_physics_seconds(self, n_env_steps: int) -> float:
-        """Wall time of plain ``mj_step`` for the substeps of ``n_env_steps``, from a copy of the state."""
-        data = copy.copy(self.data)
-        start = time.perf_counter()
-        for _ in range(n_env_steps):
+    def raw_physics_seconds(self, n_env_steps: int, states: list[mujoco.MjData] | None = None) -> float:
+        """Wall time of plain ``mj_step`` for the substeps of ``n_env_steps``.
+
+        With ``states`` (snapshots taken before each env step) every step is replayed
+        from its own snapshot, so the reference does exactly the physics the env did;
+        without, it steps on from a copy of the current state.
+        """
+        if states is None:
+            data = copy.copy(self.data)
+            start = time.perf_counter()
+            for _ in range(n_env_steps):
+                mujoco.mj_step(self.model, data, nstep=self.substeps)
+            return time.perf_counter() - start
+        elapsed = 0.0
+        for snapshot in states[:n_env_steps]:
+            data = copy.copy(snapshot)
+            start = time.perf_counter()
             mujoco.mj_step(self.model, data, nstep=self.substeps)
-        return time.perf_counter() - start
+            elapsed += time.perf_counter() - start
+        return elapsed
 
     def _settle(self, duration: float, pinned: dict[str, np.ndarray]) -> None:
         """Step with the controller running; pinned props are held in place until the fingers stall."""

@@ -6,7 +6,7 @@ every substep, renders nobody asked for). This measures, for one task:
 - ``env_steps_per_s``: full ``env.step`` rate with state observations,
 - ``env_steps_per_s_pixels``: the same with pixel observations from every policy camera,
 - ``raw_physics_steps_per_s`` / ``raw_physics_s``: plain ``mj_step`` rate and time for the
-  substeps those env steps contain (the backend times them on a copy of its data),
+  substeps those env steps contain, replayed from a snapshot of the state before each one,
 - ``overhead_ratio``: state-mode env time / raw physics time (1.0 would be no overhead),
 - ``render_fps``: camera frames per second from the backend's renderer.
 
@@ -16,6 +16,7 @@ happen outside the timed region.
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -64,7 +65,8 @@ class EnvBenchResult:
         return out
 
 
-def _time_steps(env: Any, steps: int, seed: int) -> float:
+def _time_steps(env: Any, steps: int, seed: int, snapshots: list | None = None) -> float:
+    """Seconds spent inside ``env.step``; with ``snapshots``, the backend state before each step is kept."""
     """Seconds spent inside ``env.step`` for ``steps`` random actions (resets excluded)."""
     policy = RandomPolicy(env.action_space)
     policy.reset(np.random.default_rng(seed))
@@ -76,6 +78,8 @@ def _time_steps(env: Any, steps: int, seed: int) -> float:
     elapsed = 0.0
     for _ in range(steps):
         action = policy.act(obs)
+        if snapshots is not None:
+            snapshots.append(copy.copy(env.unwrapped.backend.data))
         start = time.perf_counter()
         obs, _, terminated, truncated, _ = env.step(action)
         elapsed += time.perf_counter() - start
@@ -99,9 +103,9 @@ def bench_env(task: str, steps: int = 200, seed: int = 0, pixels: bool = True) -
         raise ValueError(f"steps must be >= 1, got {steps}")
     env = hb.make(task, obs_mode="state")
     try:
-        env_s = _time_steps(env, steps, seed)
-        env.reset(seed=seed)
-        raw_s = float(env.unwrapped.backend.raw_physics_seconds(steps))
+        snapshots: list = []
+        env_s = _time_steps(env, steps, seed, snapshots)
+        raw_s = float(env.unwrapped.backend.raw_physics_seconds(steps, snapshots))
         substeps = _substeps(env)
     finally:
         env.close()

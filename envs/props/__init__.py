@@ -54,13 +54,6 @@ def body_frame(pose: Sequence[float]) -> dict[str, list[float]]:
     return {"pos": pose[:3].tolist(), "quat": geo.quat_to_mujoco(geo.quat_normalize(pose[3:])).tolist()}
 
 
-def axis_quat(axis: int, angle: float) -> list[float]:
-    """MuJoCo quaternion of a rotation by ``angle`` (rad) about local axis 0, 1 or 2."""
-    q = np.zeros(4)
-    q[0], q[1 + axis] = np.cos(angle / 2), np.sin(angle / 2)
-    return q.tolist()
-
-
 def add_box(
     body: mujoco.MjsBody,
     name: str,

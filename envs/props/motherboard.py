@@ -180,10 +180,12 @@ def _add_housing(slot: mujoco.MjsBody, prefix: str, cfg: DimmSlotConfig, height:
         names.append(add_chamfer(slot, f"{prefix}dimm_lead_{tag}", (0, 0, 0), (0, s, 0), (0, 0, 1), w2, c, l2, BLACK,
                                  friction=SLOT_FRICTION).name)
         x_lo, x_hi = sorted((s * l2, s * x_out))
-        box(f"end_{tag}", (x_lo, -w2, -height), (x_hi, w2, -c), WHITE)
+        box(f"end_{tag}", (x_lo, -w2, -height), (x_hi, w2, -c))
         x_lo, x_hi = sorted((s * (l2 + c), s * x_out))
-        box(f"end_top_{tag}", (x_lo, -w2 - c, -c), (x_hi, w2 + c, 0), WHITE)
+        box(f"end_top_{tag}", (x_lo, -w2 - c, -c), (x_hi, w2 + c, 0))
         names.append(add_chamfer(slot, f"{prefix}dimm_end_lead_{tag}", (0, 0, 0), (s, 0, 0), (0, 0, 1), l2, c,
-                                 w2 + c, WHITE, friction=SLOT_FRICTION).name)
+                                 w2 + c, BLACK, friction=SLOT_FRICTION).name)
+        x_lo, x_hi = sorted((s * x_out, s * (x_out + 0.004)))
+        add_box(slot, f"{prefix}dimm_latch_{tag}", (x_lo, -y_out, -height), (x_hi, y_out, 0.004), WHITE)
     box("floor", (-l2, -w2, -height), (l2, w2, -height + floor_t))
     return names

@@ -66,6 +66,7 @@ class RamInsertion(Task):
         self._slot: DimmSlotNames | None = None
         self._stick: RamStickNames | None = None
         self._target = self._compute_target()
+        self._corners_cache: tuple[SceneState | None, np.ndarray] = (None, np.zeros((2, 3)))
 
     # -- geometry ---------------------------------------------------------------------
     def _compute_target(self) -> np.ndarray:
@@ -105,11 +106,18 @@ class RamInsertion(Task):
                          held_objects={"ram_stick": np.array(HELD_POSE_IN_TCP)})
 
     def _corners_in_slot(self, scene: SceneState) -> np.ndarray:
-        """Stick bottom-edge end points (2 x 3) in the slot frame; z = -depth when seated."""
+        """Stick bottom-edge end points (2 x 3) in the slot frame; z = -depth when seated.
+
+        Memoised on the scene object: evaluate() and task_state() read the same step.
+        """
+        if self._corners_cache[0] is scene:
+            return self._corners_cache[1]
         stick, slot = scene.poses["ram_stick"], scene.poses["dimm_slot"]
         half = np.array([[-RAM_LENGTH / 2, 0.0, -RAM_HEIGHT / 2], [RAM_LENGTH / 2, 0.0, -RAM_HEIGHT / 2]])
         world = stick[:3] + half @ geo.quat_to_mat(stick[3:]).T
-        return (world - slot[:3]) @ geo.quat_to_mat(slot[3:])
+        corners = (world - slot[:3]) @ geo.quat_to_mat(slot[3:])
+        self._corners_cache = (scene, corners)
+        return corners
 
     def evaluate(self, scene: SceneState | None, arms) -> Evaluation:
         """Seated: both bottom-edge ends within 1 mm of full depth and inside the groove."""
