@@ -50,14 +50,7 @@ class SimBackend:
     def __init__(self, task: Task, config: SimConfig | None = None) -> None:
         self.task = task
         self.config = config or SimConfig()
-        spec = build_cell({"": np.array([0, 0, 0, 0, 0, 0, 1.0])})
-        add_impedance_actuators(spec, "", fm.TCP_SITE)
-        spec.option.timestep = self.config.physics_dt
-        task.build_scene(spec)
-        if not any(cam.name == OVERVIEW_CAMERA for cam in spec.cameras):
-            spec.worldbody.add_camera(name=OVERVIEW_CAMERA, pos=[1.25, -0.75, 0.65],
-                                      xyaxes=[0.55, 0.83, 0, -0.3, 0.2, 0.93], fovy=45)
-        self.model = spec.compile()
+        self.model = self.build_spec(task, self.config).compile()
         self.data = mujoco.MjData(self.model)
         self.arms = (SimArm(self.model, self.data, ""),)
         self._control_dt = 1.0 / task.config.control_hz
@@ -74,6 +67,26 @@ class SimBackend:
         self.step_penetration = 0.0
         """Deepest tight-fit penetration (m) during the last control period."""
         self._last_penetration = 0.0
+
+    @staticmethod
+    def build_spec(task: Task, config: SimConfig | None = None) -> mujoco.MjSpec:
+        """The cell's spec: arena, arm(s) with their impedance actuators, the task's props and cameras."""
+        config = config or SimConfig()
+        spec = build_cell({"": np.array([0, 0, 0, 0, 0, 0, 1.0])})
+        add_impedance_actuators(spec, "", fm.TCP_SITE)
+        spec.option.timestep = config.physics_dt
+        task.build_scene(spec)
+        if not any(cam.name == OVERVIEW_CAMERA for cam in spec.cameras):
+            spec.worldbody.add_camera(name=OVERVIEW_CAMERA, pos=[1.25, -0.75, 0.65],
+                                      xyaxes=[0.55, 0.83, 0, -0.3, 0.2, 0.93], fovy=45)
+        return spec
+
+    @staticmethod
+    def model_xml(task: Task) -> str:
+        """MJCF text of the task's cell, for tools that load XML (dm_control, the MuJoCo viewer)."""
+        spec = SimBackend.build_spec(task)
+        spec.compile()
+        return spec.to_xml()
 
     # -- Backend ----------------------------------------------------------------------
     @property

@@ -59,6 +59,8 @@ class FrankaEnv(gym.Env):
         self._gripper_closed = [False] * n
         self._last_gripper_time = [-np.inf] * n
         self._steps = 0
+        self.last_obs: dict[str, Any] = {}
+        """The latest raw observation (base frame), for experts running beside wrapped policies."""
 
     @property
     def control_dt(self) -> float:
@@ -97,7 +99,8 @@ class FrankaEnv(gym.Env):
         self._states = tuple(arm.get_state() for arm in self.backend.arms)
         scene = self.backend.scene_state()
         evaluation = self.task.evaluate(scene, self._states)
-        return self._observation(scene), self._info(evaluation, scene, {})
+        self.last_obs = self._observation(scene)
+        return self.last_obs, self._info(evaluation, scene, {})
 
     def step(self, action: np.ndarray):
         action = np.clip(self.check_action(action), -1.0, 1.0)
@@ -121,7 +124,8 @@ class FrankaEnv(gym.Env):
         reward = self.task.reward(evaluation)
         terminated = bool(evaluation.success)
         truncated = self._steps >= self.task.config.max_steps and not terminated
-        return self._observation(scene), reward, terminated, truncated, self._info(evaluation, scene, timing)
+        self.last_obs = self._observation(scene)
+        return self.last_obs, reward, terminated, truncated, self._info(evaluation, scene, timing)
 
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":

@@ -54,7 +54,7 @@ class UsbInsertionExpert(Expert):
         goal = self._tcp_goal_for_tip(pose, plug, depth=-0.004 if self.phase in ("lift", "align") else 0.014)
         if self.phase == "lift":
             raised = goal.copy()
-            raised[2] = max(goal[2], pose[2]) + 0.005
+            raised[2] += 0.01
             if _close(pose, raised, 0.003, 0.03) or self.phase_steps > 25:
                 self._goto("align")
             return np.append(servo_action(pose, raised, scale), CLOSE)
