@@ -66,8 +66,10 @@ class EnvBenchResult:
 
 
 def _time_steps(env: Any, steps: int, seed: int, snapshots: list | None = None) -> float:
-    """Seconds spent inside ``env.step``; with ``snapshots``, the backend state before each step is kept."""
-    """Seconds spent inside ``env.step`` for ``steps`` random actions (resets excluded)."""
+    """Seconds spent inside ``env.step`` for ``steps`` random actions (resets excluded).
+
+    With ``snapshots``, a copy of the backend's state before each step is appended (untimed).
+    """
     policy = RandomPolicy(env.action_space)
     policy.reset(np.random.default_rng(seed))
     obs, _ = env.reset(seed=seed)
@@ -103,9 +105,11 @@ def bench_env(task: str, steps: int = 200, seed: int = 0, pixels: bool = True) -
         raise ValueError(f"steps must be >= 1, got {steps}")
     env = hb.make(task, obs_mode="state")
     try:
-        snapshots: list = []
+        backend = env.unwrapped.backend
+        snapshots: list | None = [] if hasattr(backend, "data") else None
         env_s = _time_steps(env, steps, seed, snapshots)
-        raw_s = float(env.unwrapped.backend.raw_physics_seconds(steps, snapshots))
+        raw_s = float(backend.raw_physics_seconds(steps, snapshots) if snapshots is not None
+                      else backend.raw_physics_seconds(steps))
         substeps = _substeps(env)
     finally:
         env.close()

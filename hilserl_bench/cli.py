@@ -3,13 +3,16 @@
 Each subcommand is a frozen dataclass parsed by tyro, so ``--help`` shows every
 option with its docstring. ``bench`` is a group (``bench env`` now, more later);
 tyro collapses a one-member group, so its arguments are parsed in a second stage.
-Mistakes a user can make (an unknown task id, no headless OpenGL) end with a
-one-line message on stderr and a non-zero exit code instead of a traceback.
+Mistakes a user can make (an unknown task id, no headless OpenGL, a corrupt demo
+file, a checkpoint of another task) end with a one-line message on stderr and a
+non-zero exit code instead of a traceback; ``HILSERL_DEBUG=1`` shows the traceback.
+Commands defined elsewhere are frozen dataclasses with a ``run() -> int`` method.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +21,7 @@ from typing import Any, Literal
 
 import tyro
 
+from hilserl_bench.errors import UserFacingError
 from hilserl_bench.main_job import RenderReadmeConfig, RunConfig, render_readme, run_main_job
 from hilserl_bench.policies import PolicyName
 from hilserl_bench.rendering import RendererUnavailable, require_renderer
@@ -153,7 +157,10 @@ def _dispatch(cmd: Any) -> int:
     if isinstance(cmd, RenderReadmeConfig):
         render_readme(cmd)
         return 0
-    raise TypeError(f"unhandled command {cmd!r}")
+    run = getattr(cmd, "run", None)
+    if run is None:
+        raise TypeError(f"unhandled command {cmd!r}")
+    return int(run() or 0)
 
 
 def _error(message: object) -> None:
@@ -178,6 +185,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RendererUnavailable as exc:
         _error(exc)
         return 1
+    except (ValueError, FileNotFoundError, FileExistsError, UserFacingError) as exc:
+        if os.environ.get("HILSERL_DEBUG"):
+            raise
+        _error(f"{type(exc).__name__}: {exc}")
+        return 2
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
