@@ -15,8 +15,8 @@ import gymnasium as gym
 from hilserl_bench.env import OBS_MODES, FrankaEnv
 from hilserl_bench.task import Task
 
-BACKENDS: tuple[str, ...] = ("sim",)
-"""Backends ``make()`` accepts; the real-Franka backend joins with its issue."""
+BACKENDS: tuple[str, ...] = ("sim", "real")
+"""Backends ``make()`` accepts: the MuJoCo replica, or a real cell (or its emulator) over HTTP."""
 GYM_NAMESPACE = "hilserl_bench"
 
 _TASKS: dict[str, type[Task]] = {}
@@ -68,16 +68,23 @@ def task_class(task_id: str) -> type[Task]:
 
 
 def make(task_id: str, backend: str = "sim", obs_mode: str = "pixels", render_mode: str | None = None,
-         sim_config: Any = None, **overrides: Any) -> FrankaEnv:
+         sim_config: Any = None, robot_url: Any = None, cameras: Any = None, config: Any = None,
+         **overrides: Any) -> FrankaEnv:
     """Build a task's env.
 
     Args:
         task_id: a registered id (see :func:`tasks`).
-        backend: ``"sim"`` (MuJoCo replica).
+        backend: ``"sim"`` (MuJoCo replica) or ``"real"`` (robot servers over HTTP:
+            a real Franka cell, or ``hilserl-bench serve-sim`` with ``emulator: true``).
         obs_mode: ``"pixels"`` (the paper's proprioception + cameras) or ``"state"``
-            (proprioception + privileged task state; simulator only).
+            (proprioception + privileged task state; simulator and emulator only).
         render_mode: ``None`` or ``"rgb_array"`` (an overview camera for videos).
         sim_config: an ``envs.sim_backend.SimConfig`` to change simulator settings.
+        robot_url: real backend: server base URL, or ``{"left": URL, "right": URL}``
+            for dual-arm tasks; overrides the config's ``robot_urls``.
+        cameras: real backend: ``{camera: CameraConfig or dict}`` overriding the config's cameras.
+        config: real backend: a robot config file (JSON/TOML), dict or
+            ``hilserl_bench.real.RobotConfig`` (URLs, cameras, crops, calibrated poses, safety box).
         **overrides: fields of the task's :class:`~hilserl_bench.task.TaskConfig`
             (e.g. ``max_steps=50``); a bad name or value raises naming the field.
     """
@@ -87,6 +94,12 @@ def make(task_id: str, backend: str = "sim", obs_mode: str = "pixels", render_mo
     if obs_mode not in OBS_MODES:
         raise ValueError(f"obs_mode={obs_mode!r} is not supported; choose one of {list(OBS_MODES)}")
     task = task_cls(task_cls.default_config().replace(**overrides))
+    if backend == "real":
+        from hilserl_bench.real import make_real_env
+
+        return make_real_env(task, obs_mode, render_mode, robot_url=robot_url, cameras=cameras, config=config)
+    if robot_url is not None or cameras is not None or config is not None:
+        raise ValueError("robot_url, cameras and config apply to backend='real' only")
     from hilserl_bench.envs.sim_backend import SimBackend
 
     return FrankaEnv(task, SimBackend(task, sim_config), obs_mode=obs_mode, render_mode=render_mode)
