@@ -15,12 +15,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import tyro
 
+from hilserl_bench.backend_options import BackendOptions
 from hilserl_bench.errors import UserFacingError
 from hilserl_bench.main_job import RenderReadmeConfig, RunConfig, render_readme, run_main_job
 from hilserl_bench.policies import PolicyName
@@ -54,11 +55,13 @@ class RolloutCmd:
     """Record the first episode to this mp4 (overview camera)."""
     json: bool = False
     """Print one JSON object instead of a table."""
+    robot: Annotated[BackendOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=BackendOptions)
+    """Which robot runs the task (`--backend real --robot-url URL` for hardware or the emulator)."""
 
 
 @dataclass(frozen=True)
 class BenchCmd:
-    """Speed benchmarks: `hilserl-bench bench env --task T` times env steps, physics and rendering."""
+    """Speed benchmarks: `bench env --task T [--backend real]` (env, physics, rendering, HTTP) and `bench learner`."""
 
 
 @dataclass(frozen=True)
@@ -73,18 +76,25 @@ class BenchEnvCmd:
     """Reset seed and random-action seed."""
     pixels: bool = True
     """Also time pixel observations and rendering (needs OpenGL)."""
+    backend: Literal["sim", "real"] = "sim"
+    """`real`: time the HTTP backend against a loopback emulator of the robot server (added latency per step)."""
     json: bool = False
     """Print one JSON object instead of a table."""
 
 
-COMMANDS: dict[str, Any] = {
-    "list": ListCmd,
-    "rollout": RolloutCmd,
-    "bench": BenchCmd,
-    "run": RunConfig,
-    "render-readme": RenderReadmeConfig,
-}
-BENCH_COMMANDS: dict[str, Any] = {"env": BenchEnvCmd}
+def _commands() -> dict[str, Any]:
+    from hilserl_bench.baselines.bench_learner import BenchLearnerCmd
+    from hilserl_bench.data.recorder import RecordCmd
+    from hilserl_bench.real.commands import CalibrateCmd, ServeSimCmd
+    from hilserl_bench.training.evaluate import EvalCmd
+    from hilserl_bench.training.train import TrainCmd
+
+    commands = {
+        "list": ListCmd, "rollout": RolloutCmd, "record": RecordCmd, "train": TrainCmd, "eval": EvalCmd,
+        "bench": BenchCmd, "run": RunConfig, "render-readme": RenderReadmeConfig,
+        "serve-sim": ServeSimCmd, "calibrate": CalibrateCmd,
+    }
+    return commands, {"env": BenchEnvCmd, "learner": BenchLearnerCmd}
 DESCRIPTION = "MuJoCo replicas of the HIL-SERL tasks behind one env interface for sim and real Franka arms."
 
 
@@ -111,7 +121,8 @@ def _rollout(cmd: RolloutCmd) -> int:
         return 2
     if cmd.obs_mode == "pixels" or cmd.video is not None:
         require_renderer()
-    env = hb.make(cmd.task, obs_mode=cmd.obs_mode, render_mode="rgb_array" if cmd.video is not None else None)
+    env = hb.make(cmd.task, obs_mode=cmd.obs_mode, render_mode="rgb_array" if cmd.video is not None else None,
+                  **cmd.robot.make_kwargs())
     try:
         policy = make_policy(cmd.policy, env, noise=cmd.noise)
         results = run_episodes(env, policy, cmd.episodes, cmd.seed, video_path=cmd.video)
@@ -136,6 +147,10 @@ def _bench_env(cmd: BenchEnvCmd) -> int:
     from hilserl_bench.bench_env import bench_env, format_bench
 
     registry.task_class(cmd.task)
+    if cmd.backend == "real":
+        from hilserl_bench.real.commands import BenchEnvHttpCmd
+
+        return BenchEnvHttpCmd(task=cmd.task, steps=cmd.steps, seed=cmd.seed, pixels=False, json=cmd.json).run()
     if cmd.steps < 1:
         _error(f"--steps must be >= 1, got {cmd.steps}")
         return 2
@@ -170,11 +185,12 @@ def _error(message: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hilserl-bench`` script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    commands, bench_commands = _commands()
     if args[:1] == ["bench"]:
-        cmd = tyro.extras.subcommand_cli_from_dict(BENCH_COMMANDS, prog=f"{PROG} bench", args=args[1:],
+        cmd = tyro.extras.subcommand_cli_from_dict(bench_commands, prog=f"{PROG} bench", args=args[1:],
                                                    description=BenchCmd.__doc__)
     else:
-        cmd = tyro.extras.subcommand_cli_from_dict(COMMANDS, prog=PROG, args=args, description=DESCRIPTION)
+        cmd = tyro.extras.subcommand_cli_from_dict(commands, prog=PROG, args=args, description=DESCRIPTION)
     from hilserl_bench.registry import UnknownTaskError
 
     try:

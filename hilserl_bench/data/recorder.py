@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import gymnasium as gym
 import numpy as np
+import tyro
 
+from hilserl_bench.backend_options import BackendOptions
 from hilserl_bench.data.episode_format import (
     STEP_KEYS,
     Episode,
@@ -213,6 +215,8 @@ class RecordCmd:
     """Std of Gaussian noise on the expert's actions (more varied demos)."""
     keep: Literal["success", "all"] = "success"
     """Keep only successful episodes (the paper's rule) or all of them."""
+    robot: Annotated[BackendOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=BackendOptions)
+    """Which robot runs the task (`--backend real --robot-url URL` for hardware or the emulator)."""
 
     def run(self) -> int:
         """Record with a progress bar; print where the files went; return the exit code."""
@@ -225,6 +229,6 @@ class RecordCmd:
         out = self.out if self.out is not None else Path("demos") / f"{self.task}_{self.obs_mode}"
         with tqdm(total=self.episodes, desc=f"record {self.task}", unit="ep") as bar:
             paths = record_episodes(self.task, self.policy, self.episodes, out, self.seed, self.obs_mode, self.noise,
-                                    self.keep, progress=bar)
+                                    self.keep, progress=bar, **self.robot.make_kwargs())
         print(f"wrote {len(paths)} episodes to {out}")
         return 0

@@ -1,0 +1,1 @@
+"""Training loops (actor and learner roles), scripted interventions, checkpoints and evaluation."""
