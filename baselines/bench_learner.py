@@ -111,13 +111,15 @@ def reference_sac(cfg: SACConfig, obs_dim: int, action_dim: int, seed: int = 0) 
 def _batch(utd: int, batch: int, obs_dim: int, action_dim: int) -> dict[str, Any]:
     rng = np.random.default_rng(1)
     obs = rng.normal(size=(utd, batch, obs_dim)).astype(np.float32)
-    return jax.device_put({
-        "observations": {"state": obs},
-        "next_observations": {"state": obs + np.float32(0.01)},
-        "actions": rng.uniform(-1, 1, (utd, batch, action_dim)).astype(np.float32),
-        "rewards": rng.normal(size=(utd, batch)).astype(np.float32),
-        "masks": np.ones((utd, batch), np.float32),
-    })
+    return jax.device_put(
+        {
+            "observations": {"state": obs},
+            "next_observations": {"state": obs + np.float32(0.01)},
+            "actions": rng.uniform(-1, 1, (utd, batch, action_dim)).astype(np.float32),
+            "rewards": rng.normal(size=(utd, batch)).astype(np.float32),
+            "masks": np.ones((utd, batch), np.float32),
+        }
+    )
 
 
 def _timed(step: Any, state: Any, batch: Any, n: int) -> tuple[Any, float]:

@@ -93,9 +93,7 @@ class GripperAgent(struct.PyTreeNode):
         critic = train_state(net, key, obs_example, lr=config.lr)
         return cls(critic, critic.params, rng, config, net, n_arms, discount, scan_updates)
 
-    def q_values(
-        self, params: Any, observations: dict, train: bool = False, rng: jax.Array | None = None
-    ) -> jax.Array:
+    def q_values(self, params: Any, observations: dict, train: bool = False, rng: jax.Array | None = None) -> jax.Array:
         """Q table ``(B, 3 ** n_arms)``."""
         rngs = {"dropout": rng} if rng is not None else None
         return self.critic_def.apply({"params": params}, observations, train=train, rngs=rngs)

@@ -49,6 +49,10 @@ class RunConfig:
     """Action-noise scale passed to the scripted experts."""
     video: bool = True
     """Record the first expert episode of each task to <out>/<task>.mp4 (needs headless OpenGL)."""
+    baselines: bool = True
+    """Also run the quick baseline stage: BC on 10 expert demos per task (2000 steps), evaluated like the policies."""
+    baseline_steps: int = 2000
+    """BC gradient steps in the quick baseline stage (the paper's BC uses 20k; this fits a 2-core CPU)."""
 
 
 def resolve_tasks(tasks: tuple[str, ...] | list[str]) -> list[str]:
@@ -94,6 +98,8 @@ def run_main_job(config: RunConfig, stream: TextIO | None = None) -> pd.DataFram
                     row["max_penetration_mm"] = None if penetration is None else 1000.0 * penetration
                     rows.append(row)
                 summaries.append({"task": task, "policy": name, **summarize(results)})
+    if config.baselines:
+        summaries.extend(run_baseline_stage(config, task_ids))
     episodes = pd.DataFrame(rows)
     summary = pd.DataFrame(summaries).reindex(columns=SUMMARY_COLUMNS)
     write_csv(config.out / "rollouts.csv", episodes)
@@ -102,6 +108,28 @@ def run_main_job(config: RunConfig, stream: TextIO | None = None) -> pd.DataFram
     print(f"\nwrote {config.out / 'rollouts.csv'}, {config.out / 'summary.csv'}"
           + (f" and {len(task_ids)} videos" if config.video and "expert" in config.policies else ""), file=stream)
     return summary
+
+
+def run_baseline_stage(config: RunConfig, task_ids: list[str]) -> list[dict]:
+    """BC trained on 10 recorded expert demos per task, through the same record/train/eval code as the CLI."""
+    from hilserl_bench.data.recorder import record_episodes
+    from hilserl_bench.training.config import TrainConfig
+    from hilserl_bench.training.evaluate import evaluate_run
+    from hilserl_bench.training.train import train
+
+    summaries = []
+    for task in task_ids:
+        demos = config.out / "demos" / f"{task}_state"
+        if len(list(demos.glob("episode_*.npz"))) < 10:
+            record_episodes(task, episodes=10, out_dir=demos, seed=config.seed, obs_mode="state")
+        run = config.out / "baselines" / f"{task}_bc"
+        train(TrainConfig(task=task, agent="bc", demos=demos, env_steps=1, bc_steps=config.baseline_steps,
+                          out=run, seed=config.seed), progress=False)
+        report = evaluate_run(run, episodes=config.episodes, seed=config.seed + 10_000)
+        summaries.append({"task": task, "policy": f"bc ({config.baseline_steps} steps, 10 demos)",
+                          "episodes": config.episodes, "success_rate": report["success_rate"],
+                          "mean_steps": report["mean_steps"], "mean_cycle_time_s": report["mean_cycle_time_s"]})
+    return summaries
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:

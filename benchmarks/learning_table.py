@@ -1,0 +1,90 @@
+"""Learning benchmark: RLPD with demos + scripted interventions against the paper's baselines.
+
+Runs (or resumes; finished runs cost nothing) every configuration of the paper's
+Table 1b comparison on one task in state mode, evaluates each for ``--eval-episodes``,
+and prints one table; ``--json`` prints the same as one JSON object. Curves
+(success and intervention rate vs env steps, binned) go to ``<out>/curves.csv``.
+
+    python benchmarks/learning_table.py --task ram_insertion --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import tyro
+
+from hilserl_bench.data.recorder import record_episodes
+from hilserl_bench.training.config import TrainConfig
+from hilserl_bench.training.evaluate import evaluate_run
+from hilserl_bench.training.train import read_metrics, train
+
+VARIANTS = {
+    "rlpd_interv": {"agent": "rlpd", "interventions": "scripted"},
+    "rlpd_no_interv": {"agent": "rlpd", "interventions": "none"},
+    "hgdagger": {"agent": "hgdagger", "interventions": "scripted"},
+    "bc": {"agent": "bc", "interventions": "none", "env_steps": 1},
+}
+
+
+@dataclass(frozen=True)
+class LearningTable:
+    """Train and evaluate every variant; print the comparison."""
+
+    task: str = "ram_insertion"
+    """Task id."""
+    seeds: tuple[int, ...] = (0, 1, 2)
+    """Seeds of the main variant (RLPD + interventions); the baselines run with the first seed."""
+    env_steps: int = 32_000
+    """Env steps per run (the paper's RAM budget)."""
+    demos: int = 20
+    """Expert demos recorded for the demo buffer (the paper's 20)."""
+    eval_episodes: int = 100
+    """Evaluation episodes per run."""
+    variants: tuple[str, ...] = tuple(VARIANTS)
+    """Which variants to run."""
+    out: Path = Path("runs")
+    """Where demos and runs go."""
+    json: bool = False
+    """Print one JSON object."""
+
+
+def main(cfg: LearningTable) -> None:
+    demo_dir = cfg.out / "demos" / f"{cfg.task}_state"
+    if not demo_dir.exists() or len(list(demo_dir.glob("episode_*.npz"))) < cfg.demos:
+        record_episodes(cfg.task, episodes=cfg.demos, out_dir=demo_dir, seed=0, obs_mode="state")
+    rows, curves = [], []
+    for variant in cfg.variants:
+        seeds = cfg.seeds if variant == "rlpd_interv" else cfg.seeds[:1]
+        for seed in seeds:
+            spec = dict(VARIANTS[variant])
+            run_dir = cfg.out / cfg.task.split("_")[0] / f"{variant}_s{seed}"
+            train_cfg = TrainConfig(task=cfg.task, demos=demo_dir, seed=seed, out=run_dir,
+                                    env_steps=spec.pop("env_steps", cfg.env_steps), **spec)
+            train(train_cfg, progress=not cfg.json)
+            report = evaluate_run(run_dir, episodes=cfg.eval_episodes)
+            metrics = read_metrics(run_dir)
+            rows.append({"variant": variant, "seed": seed, "env_steps": int(metrics["env_steps"].iloc[-1] +
+                                                                             metrics["steps"].iloc[-1]),
+                         "train_wall_min": round(float(metrics["wall_time_s"].sum()) / 60, 1),
+                         "eval_success": report["success_rate"], "eval_cycle_time_s": report["mean_cycle_time_s"],
+                         "final_intervention_rate": float(metrics["intervention_rate"].tail(20).mean())})
+            binned = metrics.assign(bin=(metrics["env_steps"] // 2000) * 2000).groupby("bin").agg(
+                success=("success", "mean"), intervention_rate=("intervention_rate", "mean"))
+            curves.append(binned.reset_index().assign(variant=variant, seed=seed))
+    table = pd.DataFrame(rows)
+    curve_table = pd.concat(curves, ignore_index=True)
+    curve_table.to_csv(cfg.out / f"{cfg.task}_curves.csv", index=False)
+    table.to_csv(cfg.out / f"{cfg.task}_table.csv", index=False)
+    if cfg.json:
+        print(json.dumps({"task": cfg.task, "runs": rows}))
+    else:
+        print(table.to_string(index=False))
+        print(curve_table.pivot_table(index="bin", columns=["variant", "seed"], values="success").round(2).to_string())
+
+
+if __name__ == "__main__":
+    main(tyro.cli(LearningTable))
