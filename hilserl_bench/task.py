@@ -196,6 +196,10 @@ class Task:
         """Sizes of :meth:`task_state` entries, for the observation space."""
         raise NotImplementedError
 
+    def task_state_units(self) -> dict[str, float]:
+        """Physical unit of each :meth:`task_state` entry for learners' input scaling (default: 1 cm)."""
+        return {}
+
     # -- simulator only ----------------------------------------------------------------
     def build_scene(self, spec: mujoco.MjSpec) -> None:
         """Add the task's props and side cameras to the simulated cell."""

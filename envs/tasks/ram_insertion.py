@@ -145,6 +145,9 @@ class RamInsertion(Task):
             "tcp_to_target": self._target[:3] - arms[0].pose[:3],
         }
 
+    def task_state_units(self) -> dict[str, float]:
+        return {"ram_rotation": 0.05}
+
     def task_state_dims(self) -> dict[str, int]:
         return {"ram_to_seat": 3, "ram_rotation": 3, "tcp_to_target": 3}
 

@@ -144,6 +144,9 @@ class UsbInsertion(Task):
             "tcp_to_plug": self.plug_grasp_pose(plug)[:3] - arms[0].pose[:3],
         }
 
+    def task_state_units(self) -> dict[str, float]:
+        return {"plug_rotation": 0.05}
+
     def task_state_dims(self) -> dict[str, int]:
         return {"plug_tip_to_mouth": 3, "plug_rotation": 3, "tcp_to_plug": 3}
 

@@ -49,7 +49,8 @@ EPISODE_GLOB = "*.npz"
 SOURCES = ("expert", "human", "policy", "official-import")
 STEP_KEYS = {"actions": np.float32, "rewards": np.float32, "terminated": np.bool_, "truncated": np.bool_,
              "intervened": np.bool_, "succeed": np.bool_, "grasp_penalty": np.float32}
-COMPAT_KEYS = ("task_id", "state_layout", "action_dim", "cameras", "action_frame", "official_adjoint_coupling")
+COMPAT_KEYS = ("task_id", "state_layout", "state_units", "action_dim", "cameras", "action_frame",
+               "official_adjoint_coupling")
 """Stack-description entries that must match for episodes to be mixed or trained on."""
 
 

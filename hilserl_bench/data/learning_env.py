@@ -4,7 +4,7 @@ Learners, demo recording and evaluation must see the same observation vector and
 action frame, or demos silently teach the wrong thing. :func:`make_learning_env` builds the one
 stack everything uses::
 
-    hilserl_bench.make(task) -> RelativeFrame -> QuatToEuler -> [GripperPenalty] -> FlattenState
+    hilserl_bench.make(task) -> RelativeFrame -> QuatToEuler -> [GripperPenalty] -> FlattenState -> ScaleState
 
 (GripperPenalty only for tasks that learn their gripper). Observations are
 ``{"state": float32 (D,)}`` plus ``"images": {camera: uint8 (H, W, 3)}`` in pixels mode;
@@ -18,7 +18,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from hilserl_bench.wrappers import FlattenState, GripperPenalty, QuatToEuler, RelativeFrame
+from hilserl_bench.wrappers import FlattenState, GripperPenalty, QuatToEuler, RelativeFrame, ScaleState
 
 
 def wrap_learning_stack(env: gym.Env, official_adjoint_coupling: bool = False) -> gym.Env:
@@ -27,7 +27,7 @@ def wrap_learning_stack(env: gym.Env, official_adjoint_coupling: bool = False) -
     env = QuatToEuler(env)
     if env.unwrapped.task.learned_gripper:
         env = GripperPenalty(env)
-    return FlattenState(env)
+    return ScaleState(FlattenState(env))
 
 
 def make_learning_env(task_id: str, obs_mode: str = "state", backend: str = "sim",
@@ -66,6 +66,7 @@ def describe_stack(env: gym.Env) -> dict[str, Any]:
     if flatten is None:
         raise ValueError("describe_stack needs a stack with FlattenState (see make_learning_env)")
     relative = next((w for w in chain if isinstance(w, RelativeFrame)), None)
+    scale = next((w for w in chain if isinstance(w, ScaleState)), None)
     space = env.observation_space
     images = space.spaces.get("images") if isinstance(space, gym.spaces.Dict) else None
     cameras = list(images.spaces) if isinstance(images, gym.spaces.Dict) else []
@@ -73,6 +74,7 @@ def describe_stack(env: gym.Env) -> dict[str, Any]:
         "task_id": raw.task.task_id,
         "obs_mode": getattr(raw, "obs_mode", "pixels" if cameras else "state"),
         "state_layout": [[key, sl.start, sl.stop] for key, sl in flatten.layout],
+        "state_units": [round(float(u), 6) for u in scale.units] if scale is not None else None,
         "action_dim": int(env.action_space.shape[0]),
         "action_frame": "tcp" if relative is not None else "base",
         "official_adjoint_coupling": bool(relative is not None and relative.official_adjoint_coupling),

@@ -7,6 +7,7 @@ Usual order, innermost first::
     env = QuatToEuler(env)          # tcp_pose 7 -> 6
     env = GripperPenalty(env)       # learned-gripper tasks only; needs the state dict
     env = FlattenState(env)         # state dict -> one vector with an explicit .layout
+    env = ScaleState(env)           # every state entry divided by its physical unit
     env = RewardClassifier(env, classifier)  # real robot: learned reward
     env = ObservationHistory(env, n=1)       # leading history axis on every leaf
 """
@@ -17,6 +18,7 @@ from hilserl_bench.wrappers.history import ObservationHistory
 from hilserl_bench.wrappers.quat_to_euler import QuatToEuler
 from hilserl_bench.wrappers.relative_frame import RelativeFrame, base_to_tcp_twist, tcp_to_base_twist
 from hilserl_bench.wrappers.reward_classifier import RewardClassifier
+from hilserl_bench.wrappers.scale_state import ScaleState
 
 __all__ = [
     "CANONICAL_ARM_KEYS",
@@ -28,6 +30,7 @@ __all__ = [
     "QuatToEuler",
     "RelativeFrame",
     "RewardClassifier",
+    "ScaleState",
     "base_to_tcp_twist",
     "tcp_to_base_twist",
 ]
