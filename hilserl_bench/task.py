@@ -174,6 +174,13 @@ class Task:
         return len(self.arms) * (7 if self.learned_gripper else 6)
 
     # -- episode logic ----------------------------------------------------------------
+    def sample_reset_pose(self, rng: np.random.Generator) -> np.ndarray:
+        """The reset pose shifted uniformly by +/-random_xy in x and y and +/-random_yaw in yaw."""
+        six = geo.pose_to_6d(self.reset_pose)
+        six[:2] += rng.uniform(-self.config.random_xy, self.config.random_xy, size=2)
+        six[5] += rng.uniform(-self.config.random_yaw, self.config.random_yaw)
+        return geo.pose_from_6d(six)
+
     def reset_plan(self, rng: np.random.Generator) -> ResetPlan:
         """Randomised start of an episode (robot pose, gripper, props)."""
         raise NotImplementedError

@@ -99,10 +99,8 @@ class RamInsertion(Task):
 
     # -- episode logic ------------------------------------------------------------------
     def reset_plan(self, rng: np.random.Generator) -> ResetPlan:
-        six = geo.pose_to_6d(self.reset_pose)
-        six[:2] += rng.uniform(-self.config.random_xy, self.config.random_xy, size=2)
-        six[5] += rng.uniform(-self.config.random_yaw, self.config.random_yaw)
-        return ResetPlan(tcp_pose=geo.pose_from_6d(six), gripper_closed=True,
+        tcp_pose = self.sample_reset_pose(rng)
+        return ResetPlan(tcp_pose=tcp_pose, gripper_closed=True,
                          held_objects={"ram_stick": np.array(HELD_POSE_IN_TCP)})
 
     def _corners_in_slot(self, scene: SceneState) -> np.ndarray:

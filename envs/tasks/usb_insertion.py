@@ -108,13 +108,11 @@ class UsbInsertion(Task):
         return np.concatenate([[grasp[0], grasp[1], GRASP_HEIGHT], geo.euler_to_quat(DOWN + [0.0, 0.0, yaw])])
 
     def reset_plan(self, rng: np.random.Generator) -> ResetPlan:
-        six = geo.pose_to_6d(self.reset_pose)
-        six[:2] += rng.uniform(-self.config.random_xy, self.config.random_xy, size=2)
-        six[5] += rng.uniform(-self.config.random_yaw, self.config.random_yaw)
+        tcp_pose = self.sample_reset_pose(rng)
         xy = PLUG_NOMINAL + rng.uniform(-self.config.plug_random_xy, self.config.plug_random_xy, size=2)
         yaw = rng.uniform(-self.config.plug_random_yaw, self.config.plug_random_yaw)
         plug = np.concatenate([xy, [usb.PLUG_REST_Z], geo.euler_to_quat(np.array([0.0, 0.0, yaw]))])
-        return ResetPlan(tcp_pose=geo.pose_from_6d(six), gripper_closed=False, object_poses={"usb_plug": plug})
+        return ResetPlan(tcp_pose=tcp_pose, gripper_closed=False, object_poses={"usb_plug": plug})
 
     def tip_in_port(self, scene: SceneState) -> tuple[np.ndarray, np.ndarray]:
         """Shell tip position relative to the mouth, and the plug's x axis, both in the port frame."""
