@@ -375,3 +375,16 @@ def test_bench_env_http_command(capsys):
     assert BenchEnvHttpCmd(task=TASK, steps=10, json=True).run() == 0
     result = json.loads(capsys.readouterr().out)
     assert result["http_steps_per_s"] > 0 and "added_latency_ms" in result
+
+
+def test_six_value_poses_and_the_official_pitch_flip():
+    """Official configs write Euler poses and convert them with pitch negated; the flag reproduces that."""
+    from hilserl_bench.real.config import TaskCalibration, calibrated_task
+
+    six = [0.5, 0.0, 0.05, np.pi, 0.1, 0.0]
+    standard = calibrated_task(RamInsertion(), TaskCalibration(target_pose=tuple(six))).target_pose
+    flipped = calibrated_task(RamInsertion(), TaskCalibration(target_pose=tuple(six),
+                                                              official_euler_pitch_flip=True)).target_pose
+    np.testing.assert_allclose(geo.quat_to_euler(standard[3:])[1], 0.1, atol=1e-9)
+    np.testing.assert_allclose(geo.quat_to_euler(flipped[3:])[1], -0.1, atol=1e-9)
+    np.testing.assert_allclose(standard[:3], flipped[:3])

@@ -50,7 +50,8 @@ class TaskCalibration:
     """One task's poses on this cell; fields left out keep the task's offsets relative to its target."""
 
     target_pose: tuple[float, ...] | None = None
-    """TCP pose at success [x, y, z, qx, qy, qz, qw] (write it with ``hilserl-bench calibrate``)."""
+    """TCP pose at success [x, y, z, qx, qy, qz, qw] (write it with ``hilserl-bench calibrate``), or
+    [x, y, z, roll, pitch, yaw] as official HIL-SERL configs write ``TARGET_POSE``."""
     reset_pose: tuple[float, ...] | None = None
     """Nominal episode start pose; default: the task's reset offset (xyz + Euler, as the official
     configs write ``RESET_POSE = TARGET_POSE + offset``) added to ``target_pose``."""
@@ -60,6 +61,9 @@ class TaskCalibration:
     """Upper bounds [x, y, z, roll, pitch, yaw]."""
     crops: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     """Per-camera crop (top, bottom, left, right) for this task (hardware cameras; emulator frames are not cropped)."""
+    official_euler_pitch_flip: bool = False
+    """Parity flag: 6-value poses were copied from an official config, whose Euler helper negates pitch;
+    convert them the same way so the arm goes where the official stack sent it. Off: standard xyz Euler."""
 
 
 @dataclass(frozen=True)
@@ -178,10 +182,11 @@ def calibrated_task(task: Task, calib: TaskCalibration | None) -> Task:
     if calib is None or (calib.target_pose is None and calib.reset_pose is None and calib.safety_box_low is None):
         return task
     old_target = task.target_pose
-    target = _pose(calib.target_pose, "target_pose") if calib.target_pose is not None else old_target
+    flip = calib.official_euler_pitch_flip
+    target = _pose(calib.target_pose, "target_pose", flip) if calib.target_pose is not None else old_target
     shift = geo.pose_to_6d(target) - geo.pose_to_6d(old_target)
     shift[3:] = (shift[3:] + np.pi) % (2 * np.pi) - np.pi
-    reset = (_pose(calib.reset_pose, "reset_pose") if calib.reset_pose is not None
+    reset = (_pose(calib.reset_pose, "reset_pose", flip) if calib.reset_pose is not None
              else geo.pose_from_6d(geo.pose_to_6d(task.reset_pose) + shift))
     box = task.safety_box
     if calib.safety_box_low is not None and calib.safety_box_high is not None:
@@ -195,10 +200,15 @@ def calibrated_task(task: Task, calib: TaskCalibration | None) -> Task:
     return type(f"Calibrated{base.__name__}", (base,), overrides)(task.config)
 
 
-def _pose(values: Any, name: str) -> np.ndarray:
+def _pose(values: Any, name: str, official_pitch_flip: bool = False) -> np.ndarray:
+    """A 7-vector pose from 7 numbers (quaternion xyzw) or 6 (xyz + extrinsic xyz Euler)."""
     pose = np.asarray(values, dtype=np.float64)
-    if pose.shape != (7,) or not np.all(np.isfinite(pose)):
-        raise ValueError(f"{name} must be 7 finite numbers [x, y, z, qx, qy, qz, qw], got {values!r}")
+    if pose.shape not in ((7,), (6,)) or not np.all(np.isfinite(pose)):
+        raise ValueError(f"{name} must be 7 finite numbers [x, y, z, qx, qy, qz, qw] or 6 "
+                         f"[x, y, z, roll, pitch, yaw], got {values!r}")
+    if pose.shape == (6,):
+        to_quat = geo.euler_to_quat_official if official_pitch_flip else geo.euler_to_quat
+        return np.concatenate([pose[:3], to_quat(pose[3:])])
     return np.concatenate([pose[:3], geo.quat_normalize(pose[3:])])
 
 
