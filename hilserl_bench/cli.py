@@ -86,13 +86,14 @@ def _commands() -> dict[str, Any]:
     from hilserl_bench.baselines.bench_learner import BenchLearnerCmd
     from hilserl_bench.data.recorder import RecordCmd
     from hilserl_bench.real.commands import CalibrateCmd, ServeSimCmd
+    from hilserl_bench.teleop import TeleopCmd
     from hilserl_bench.training.evaluate import EvalCmd
     from hilserl_bench.training.train import TrainCmd
 
     commands = {
         "list": ListCmd, "rollout": RolloutCmd, "record": RecordCmd, "train": TrainCmd, "eval": EvalCmd,
         "bench": BenchCmd, "run": RunConfig, "render-readme": RenderReadmeConfig,
-        "serve-sim": ServeSimCmd, "calibrate": CalibrateCmd,
+        "serve-sim": ServeSimCmd, "calibrate": CalibrateCmd, "teleop": TeleopCmd,
     }
     return commands, {"env": BenchEnvCmd, "learner": BenchLearnerCmd}
 DESCRIPTION = "MuJoCo replicas of the HIL-SERL tasks behind one env interface for sim and real Franka arms."

@@ -98,3 +98,13 @@ def test_demos_of_another_task_are_refused(ram_demos: Path, tmp_path: Path):
 def test_bc_without_demos_is_a_clear_error(tmp_path: Path):
     with pytest.raises(ValueError, match="--demos"):
         train(TrainConfig(task="ram_insertion", agent="bc", out=tmp_path / "x"), progress=False)
+
+
+def test_human_interventions_without_a_device_fail_clearly(tmp_path: Path):
+    """No terminal (pytest's stdin) means no keyboard: a clear error, not a hang."""
+    from hilserl_bench.devices import DeviceNotFoundError
+
+    cfg = TrainConfig(task="ram_insertion", interventions="human", device="keyboard", env_steps=10,
+                      out=tmp_path / "h")
+    with pytest.raises(DeviceNotFoundError, match="terminal|tty|TTY"):
+        train(cfg, progress=False)

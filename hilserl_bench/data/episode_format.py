@@ -72,6 +72,8 @@ class Episode:
     grasp_penalty: np.ndarray
     images: dict[str, np.ndarray] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    labels: np.ndarray | None = None
+    """Optional per-frame success labels (T+1,) int8: 1 success, -1 failure, 0 unlabelled (reward-classifier data)."""
     path: Path | None = None
     """Where it was loaded from (``None`` for an episode built in memory)."""
 
@@ -84,6 +86,8 @@ class Episode:
         """Every array under its file key (without ``metadata``)."""
         out = {"state": self.state, **{k: getattr(self, k) for k in STEP_KEYS}}
         out.update({f"images/{cam}": frames for cam, frames in self.images.items()})
+        if self.labels is not None:
+            out["labels"] = self.labels
         return out
 
 
@@ -148,7 +152,7 @@ def load_episode(path: str | Path) -> Episode:
         raise EpisodeFormatError(f"{path}: metadata must be a JSON object")
     _validate(path, arrays, meta)
     images = {k[len("images/"):]: v for k, v in arrays.items() if k.startswith("images/")}
-    return Episode(state=arrays["state"], images=images, metadata=meta, path=path,
+    return Episode(state=arrays["state"], images=images, metadata=meta, path=path, labels=arrays.get("labels"),
                    **{k: arrays[k] for k in STEP_KEYS})
 
 
@@ -176,7 +180,7 @@ def _validate(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, A
     for key in ("state", *STEP_KEYS):
         if key not in arrays:
             raise fail(f"missing key {key!r}")
-    unknown = [k for k in arrays if k not in STEP_KEYS and k != "state" and not k.startswith("images/")]
+    unknown = [k for k in arrays if k not in STEP_KEYS and k not in ("state", "labels") and not k.startswith("images/")]
     if unknown:
         raise fail(f"unexpected keys {unknown}")
     state, actions = arrays["state"], arrays["actions"]
@@ -196,6 +200,10 @@ def _validate(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, A
         if key.startswith("images/") and (frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[0] != steps + 1
                                           or frames.shape[-1] != 3):
             raise fail(f"{key!r} must be ({steps + 1}, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
+    labels = arrays.get("labels")
+    if labels is not None and (labels.shape != (steps + 1,) or labels.dtype != np.int8
+                               or not np.isin(labels, (-1, 0, 1)).all()):
+        raise fail(f"'labels' must be ({steps + 1},) int8 in {{-1, 0, 1}}, got {labels.shape} {labels.dtype}")
     stack = meta.get("stack") or {}
     if "action_dim" in stack and stack["action_dim"] != actions.shape[1]:
         raise fail(f"actions have {actions.shape[1]} dims but the stack says {stack['action_dim']}")

@@ -202,7 +202,11 @@ class RecordCmd:
     task: str
     """Task id (see `hilserl-bench list`)."""
     policy: Literal["expert"] = "expert"
-    """Who acts: the scripted expert (a teleoperation device option comes later)."""
+    """Who acts when no --device is given: the scripted expert."""
+    device: Literal["spacemouse", "keyboard", "gamepad"] | None = None
+    """Teleoperate with this device instead of the expert (a person drives; see docs/human_in_the_loop.md)."""
+    label: bool = False
+    """With --device: label frames as success (Enter) / failure (Backspace) for reward-classifier data."""
     episodes: int = 20
     """Episodes to keep."""
     out: Path | None = None
@@ -222,6 +226,14 @@ class RecordCmd:
         """Record with a progress bar; print where the files went; return the exit code."""
         from tqdm import tqdm
 
+        if self.device is not None:
+            from hilserl_bench.teleop import RecordDeviceCmd
+
+            return RecordDeviceCmd(task=self.task, device=self.device, episodes=self.episodes, out=self.out,
+                                   seed=self.seed, obs_mode=self.obs_mode, keep=self.keep, label=self.label,
+                                   robot=self.robot).run()
+        if self.label:
+            raise ValueError("--label needs a person with --device; the expert's episodes are labelled by success")
         if self.obs_mode == "pixels":
             from hilserl_bench.rendering import require_renderer
 

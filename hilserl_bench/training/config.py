@@ -28,8 +28,13 @@ class TrainConfig:
     """`state`: proprioception + privileged task state (fast, sim only); `pixels`: the paper's cameras."""
     demos: Path | None = None
     """Directory of recorded episodes (`hilserl-bench record`); they seed the demo buffer."""
-    interventions: Literal["none", "scripted"] = "none"
-    """`scripted`: the task's expert corrects the policy when triggers fire (see SupervisorConfig)."""
+    interventions: Literal["none", "scripted", "human"] = "none"
+    """`scripted`: the task's expert corrects the policy when triggers fire (see SupervisorConfig);
+    `human`: a person corrects it with --device (docs/human_in_the_loop.md)."""
+    device: Literal["spacemouse", "keyboard", "gamepad"] = "spacemouse"
+    """Input device for human interventions."""
+    hold_s: float = 0.0
+    """Human interventions: keep intervening this long after the last input (the paper uses 0.5 s for flipping)."""
     env_steps: int = 32_000
     """Environment steps to collect (the paper's RAM budget is 32k transitions)."""
     seed: int = 0
@@ -72,7 +77,7 @@ class TrainConfig:
             raise ValueError(f"--agent {self.agent} learns from demonstrations: pass --demos DIR "
                              "(record some with `hilserl-bench record --task T --episodes 20 --out DIR`)")
         if self.agent == "hgdagger" and self.interventions == "none":
-            raise ValueError("--agent hgdagger trains on interventions: pass --interventions scripted")
+            raise ValueError("--agent hgdagger trains on interventions: pass --interventions scripted or human")
 
     def to_json(self) -> dict[str, Any]:
         """JSON-able form, stored in the run directory to detect a resume with other settings."""

@@ -120,7 +120,7 @@ class Actor:
                 if learner.steps % publish_every == 0:
                     self.set_policy(learner.policy())
             obs = next_obs
-            if terminated or truncated or env_steps + stats.steps >= max_env_steps:
+            if terminated or truncated or info.get("human_reset") or env_steps + stats.steps >= max_env_steps:
                 break
         stats.success = bool(info.get("succeed", False))
         if stats.success:

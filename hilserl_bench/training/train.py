@@ -67,7 +67,13 @@ def _check_run_dir(cfg: TrainConfig) -> None:
 
 
 def build_env(cfg: TrainConfig) -> Any:
-    """The learning env, with the scripted supervisor outermost when asked."""
+    """The learning env, with the scripted supervisor outermost or a person's device innermost when asked."""
+    if cfg.interventions == "human":
+        import hilserl_bench
+        from hilserl_bench.wrappers.human_intervention import HumanInterventionConfig, human_intervention_env
+
+        raw = hilserl_bench.make(cfg.task, obs_mode=cfg.obs_mode, **cfg.robot.make_kwargs())
+        return human_intervention_env(raw, cfg.device, HumanInterventionConfig(hold_s=cfg.hold_s))
     env = make_learning_env(cfg.task, obs_mode=cfg.obs_mode, **cfg.robot.make_kwargs())
     if cfg.interventions == "scripted":
         from hilserl_bench.envs.experts import make_expert
