@@ -16,7 +16,8 @@ from hilserl_bench.baselines.gripper_critic import (
 )
 from hilserl_bench.baselines.networks import StateEncoder, from_state_dict, to_state_dict
 from hilserl_bench.baselines.presets import PRESETS, BCConfig, GripperConfig, RLPDConfig, SACConfig, preset
-from hilserl_bench.baselines.sac import RLPDAgent, SACAgent
+from hilserl_bench.baselines.rlpd import RLPDAgent
+from hilserl_bench.baselines.sac import SACAgent
 
 __all__ = [
     "PRESETS",

@@ -18,7 +18,7 @@ import numpy as np
 from hilserl_bench.baselines.bc import BCAgent, drop_idle
 from hilserl_bench.baselines.networks import from_state_dict, to_state_dict
 from hilserl_bench.baselines.presets import PRESETS, BCConfig
-from hilserl_bench.baselines.sac import RLPDAgent
+from hilserl_bench.baselines.rlpd import RLPDAgent
 from hilserl_bench.data.learning_env import obs_spec
 from hilserl_bench.data.replay_buffer import MixedSampler, ReplayBuffer
 
