@@ -97,6 +97,11 @@ class SimBackend:
     def time(self) -> float:
         return float(self.data.time - self._episode_start)
 
+    @property
+    def estopped(self) -> bool:
+        """The simulated cell has no emergency stop."""
+        return False
+
     def connect(self) -> None:
         """Nothing to connect; renderers are created on first use."""
 
@@ -119,7 +124,7 @@ class SimBackend:
                 self._last_penetration = self.penetration()
                 self.step_penetration = max(self.step_penetration, self._last_penetration)
         self.max_penetration = max(self.max_penetration, self.step_penetration)
-        return {}
+        return {"overrun_s": 0.0}
 
     def reset(self, plan: ResetPlan, reset_params: ImpedanceParams, episode_params: ImpedanceParams,
               rng: np.random.Generator) -> None:

@@ -98,7 +98,7 @@ class Backend(Protocol):
     def wait_for_next_step(self) -> dict[str, float]:
         """Let one control period pass (simulate it, or sleep to the next tick).
 
-        Returns timing facts for ``info`` (e.g. ``overrun_s`` on hardware).
+        Returns timing facts for ``info``: ``overrun_s``, how late the tick was (0 in simulation).
         """
 
     def reset(self, plan: ResetPlan, reset_params: ImpedanceParams, episode_params: ImpedanceParams,
@@ -114,3 +114,7 @@ class Backend(Protocol):
     @property
     def time(self) -> float:
         """Seconds since the episode started on this backend's clock."""
+
+    @property
+    def estopped(self) -> bool:
+        """Whether an emergency stop is engaged (read with the last state); it ends the episode."""

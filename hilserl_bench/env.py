@@ -12,8 +12,10 @@ Observations: ``state`` (tcp_pose, tcp_vel, tcp_force, tcp_torque, gripper_pose;
 keys prefixed ``left/`` / ``right/`` on dual-arm tasks) plus ``images`` (camera ->
 uint8 RGB) in ``obs_mode="pixels"`` or ``task`` (privileged task state, simulator and
 emulator only) in ``obs_mode="state"``. Time limits set ``truncated``; success sets
-``terminated``. ``info`` always carries ``succeed`` and ``is_intervention`` (False
-here; intervention wrappers set it with ``intervene_action`` / ``teleop_action``).
+``terminated``, and so does an engaged emergency stop (``info["estop"]``). ``info``
+always carries ``succeed``, ``estop``, ``overrun_s`` (how late the control tick was;
+0 in simulation) and ``is_intervention`` (False here; intervention wrappers set it
+with ``intervene_action`` / ``teleop_action``).
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ class FrankaEnv(gym.Env):
         scene = self.backend.scene_state()
         evaluation = self.task.evaluate(scene, self._states)
         self.last_obs = self._observation(scene)
-        return self.last_obs, self._info(evaluation, scene, {})
+        return self.last_obs, self._info(evaluation, scene, {"overrun_s": 0.0, "estop": bool(self.backend.estopped)})
 
     def step(self, action: np.ndarray):
         action = np.clip(self.check_action(action), -1.0, 1.0)
@@ -122,8 +124,10 @@ class FrankaEnv(gym.Env):
         scene = self.backend.scene_state()
         evaluation = self.task.evaluate(scene, self._states)
         reward = self.task.reward(evaluation)
-        terminated = bool(evaluation.success)
+        estop = bool(self.backend.estopped)
+        terminated = bool(evaluation.success) or estop
         truncated = self._steps >= self.task.config.max_steps and not terminated
+        timing = {**timing, "estop": estop}
         self.last_obs = self._observation(scene)
         return self.last_obs, reward, terminated, truncated, self._info(evaluation, scene, timing)
 

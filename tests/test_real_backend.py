@@ -388,3 +388,18 @@ def test_six_value_poses_and_the_official_pitch_flip():
     np.testing.assert_allclose(geo.quat_to_euler(standard[3:])[1], 0.1, atol=1e-9)
     np.testing.assert_allclose(geo.quat_to_euler(flipped[3:])[1], -0.1, atol=1e-9)
     np.testing.assert_allclose(standard[:3], flipped[:3])
+
+
+def test_info_keys_match_the_sim_backend(emulator):
+    """Nothing above the backend changes: reset and step info carry the same keys through HTTP."""
+    server, _ = emulator()
+    env = real_env(server.url)
+    sim = hilserl_bench.make(TASK, obs_mode="state")
+    for e in (env, sim):
+        e.reset(seed=0)
+    real_step = env.step(np.zeros(6))[4]
+    sim_step = sim.step(np.zeros(6))[4]
+    assert set(real_step) == set(sim_step), set(real_step) ^ set(sim_step)
+    assert real_step["estop"] is False and sim_step["overrun_s"] == 0.0
+    env.close()
+    sim.close()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from hilserl_bench.env import FrankaEnv
 from hilserl_bench.real.backend import RealArm, RealBackend
 from hilserl_bench.real.cameras import CameraError
@@ -27,26 +25,10 @@ from hilserl_bench.real.config import CameraConfig, RobotConfig, TaskCalibration
 from hilserl_bench.task import Task
 
 
-class RealFrankaEnv(FrankaEnv):
-    """:class:`FrankaEnv` plus e-stop handling: an engaged e-stop ends the episode (``info["estop"]``)."""
-
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        obs, info = super().reset(seed=seed, options=options)
-        info["estop"] = False
-        return obs, info
-
-    def step(self, action: np.ndarray):
-        obs, reward, terminated, truncated, info = super().step(action)
-        info["estop"] = self.backend.estopped
-        if info["estop"]:
-            terminated, truncated = True, False
-        return obs, reward, terminated, truncated, info
-
-
 def make_real_env(task: Task, obs_mode: str = "pixels", render_mode: str | None = None,
                   robot_url: str | dict[str, str] | tuple[str, ...] | None = None,
                   cameras: dict[str, CameraConfig | dict[str, Any]] | None = None,
-                  config: Any = None) -> RealFrankaEnv:
+                  config: Any = None) -> FrankaEnv:
     """The env for ``task`` on a real cell; ``robot_url`` and ``cameras`` override the config file's entries."""
     cfg = load_config(config)
     if robot_url is not None:
@@ -60,9 +42,9 @@ def make_real_env(task: Task, obs_mode: str = "pixels", render_mode: str | None 
         cfg = cfg.replace(robot_urls=dict(robot_url))
     cams = {name: c if isinstance(c, CameraConfig) else CameraConfig(**c) for name, c in (cameras or {}).items()}
     task = calibrated_task(task, cfg.tasks.get(task.task_id))
-    return RealFrankaEnv(task, RealBackend(task, cfg, cams), obs_mode=obs_mode, render_mode=render_mode)
+    return FrankaEnv(task, RealBackend(task, cfg, cams), obs_mode=obs_mode, render_mode=render_mode)
 
 
-__all__ = ["CameraConfig", "CameraError", "RealArm", "RealBackend", "RealFrankaEnv", "RobotClient",
+__all__ = ["CameraConfig", "CameraError", "RealArm", "RealBackend", "RobotClient",
            "RobotCommandError", "RobotConfig", "RobotConnectionError", "RobotEStopError", "RobotError",
            "RobotProtocolError", "RobotTimeoutError", "TaskCalibration", "load_config", "make_real_env"]
