@@ -88,7 +88,11 @@ def build_agent(cfg: Any, obs_example: dict[str, Any], action_dim: int, stack: d
 
 
 def make_buffers(cfg: Any, stack: dict[str, Any], agent: AgentHandle, checkpoint: Path | None = None):
-    """(online, prior, sampler): fresh, or exactly as a checkpoint left them."""
+    """(online, prior, sampler): fresh, or exactly as a checkpoint left them.
+
+    RLPD batches carry a leading axis of ``critic_actor_ratio`` minibatches (one agent
+    update); BC and HG-DAgger batches come from the demo+intervention buffer alone.
+    """
     if checkpoint is not None:
         online, prior = ReplayBuffer.load(checkpoint / "online.npz"), ReplayBuffer.load(checkpoint / "prior.npz")
     else:
@@ -98,10 +102,10 @@ def make_buffers(cfg: Any, stack: dict[str, Any], agent: AgentHandle, checkpoint
     if agent.kind == "rlpd":
         mixed = MixedSampler(online, prior)
 
-        def sampler(rng: np.random.Generator, batch: int, _utd: int) -> dict[str, Any]:
+        def sampler(rng: np.random.Generator, batch: int) -> dict[str, Any]:
             return mixed.sample(rng, batch, utd=agent.ratio)
     else:
-        def sampler(rng: np.random.Generator, batch: int, _utd: int) -> dict[str, Any]:
+        def sampler(rng: np.random.Generator, batch: int) -> dict[str, Any]:
             return prior.sample(rng, batch)
     return online, prior, sampler
 

@@ -78,7 +78,7 @@ class Learner:
         """
         for _ in range(self.utd):
             rng = np.random.default_rng([self.seed, 104729, self.steps])
-            self.last_info = self.agent.update(self.sampler(rng, self.batch_size, self.utd))
+            self.last_info = self.agent.update(self.sampler(rng, self.batch_size))
             self.steps += 1
 
     def policy(self) -> AgentHandle:
