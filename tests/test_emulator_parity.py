@@ -13,7 +13,7 @@ from hilserl_bench.envs import franka_model as fm
 from hilserl_bench.envs.emulator import EmulatorConfig, EmulatorCore
 from hilserl_bench.envs.emulator_app import create_app, serve_in_thread
 from hilserl_bench.envs.tasks.ram_insertion import RamInsertion
-from hilserl_bench.real.official import OFFICIAL_PARAMS, RAM_COMPLIANCE, RAM_PRECISION
+from hilserl_bench.real.official import OFFICIAL_PARAMS, RAM_COMPLIANCE, RAM_PRECISION, official_euler_helper
 from hilserl_bench.robot_types import ImpedanceParams
 
 
@@ -107,23 +107,15 @@ def test_jointreset_blocks_in_wall_time(served):
     assert time.monotonic() - started >= core.config.joint_move.min_duration_s
 
 
-def _official_euler_helper(euler: np.ndarray) -> np.ndarray:
-    """What the official client's helper sends: the w-x-y-z elements of Rz(pi - a) Ry(b) Rx(c), read as x-y-z-w."""
-    a, b, c = euler
-    rot = geo.quat_to_mat(geo.euler_to_quat([0.0, 0.0, np.pi - a])) @ geo.quat_to_mat(
-        geo.euler_to_quat([0.0, b, 0.0])) @ geo.quat_to_mat(geo.euler_to_quat([c, 0.0, 0.0]))
-    x, y, z, w = geo.mat_to_quat(rot)
-    return np.array([w, x, y, z])
-
-
 def test_ram_reset_pose_is_where_the_official_client_sends_the_arm():
     task = RamInsertion()
     official_six = geo.pose_to_6d(task.target_pose) + np.array([0.0, 0.0, 0.05, 0.0, 0.05, 0.0])
-    sent = _official_euler_helper(official_six[3:])
+    sent = official_euler_helper(official_six[3:])
     ours = task.reset_pose
     np.testing.assert_allclose(ours[:3], official_six[:3])
     assert abs(abs(float(np.dot(sent, ours[3:]))) - 1.0) < 1e-9
     assert geo.quat_to_euler(ours[3:])[1] == pytest.approx(-0.05)
+    assert geo.quat_to_euler(geo.euler_to_quat(official_six[3:]))[1] == pytest.approx(0.05), "the naive reading"
     rng = np.random.default_rng(0)
     for _ in range(5):
         pose = task.sample_reset_pose(rng)
