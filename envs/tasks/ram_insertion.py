@@ -7,8 +7,10 @@ The slot sits at the configured target pose. The start pose is the official
 in x and y and +/-0.05 rad in yaw. We use the official code's ranges rather than the
 paper's 4 cm / 6 deg because the official safety box is only +/-2 cm wide in y, so
 the paper's range would start episodes outside the box. The safety box and the
-compliance parameters (reference limits x 7.5, y 1.6, z 5.5, -x 2, -y 1.6, -z 5 mm)
-are the official ones.
+compliance parameters (reference limits x 7.5, y 1.6, z 5.5, -x 2, -y 1.6, -z 5 mm;
+rotation x 0.01, y 0.025, z 0.005 rad each way) are the official ones, and the start
+pitch is the -0.05 rad the official client actually commands (its Euler helper
+negates pitch; see :attr:`RamInsertion.reset_pose`).
 
 The stick is held by friction (70 N grasp on its heat spreader), not welded. The
 groove leaves 0.25 mm per side, so the stick must be aligned to within about a
@@ -84,8 +86,14 @@ class RamInsertion(Task):
 
     @property
     def reset_pose(self) -> np.ndarray:
+        """The official ``TARGET + [0, 0, 5 cm, 0, +0.05, 0]`` as the real robot reaches it.
+
+        The official client turns that Euler vector into a quaternion with its own
+        helper, which negates pitch, so the arm tilts to -0.05 rad in the standard
+        x-y-z convention (:func:`~hilserl_bench.geometry.euler_to_quat_official`).
+        """
         six = geo.pose_to_6d(self._target) + np.array([0.0, 0.0, 0.05, 0.0, 0.05, 0.0])
-        return geo.pose_from_6d(six)
+        return np.concatenate([six[:3], geo.euler_to_quat_official(six[3:])])
 
     @property
     def safety_box(self) -> SafetyBox:
@@ -95,7 +103,8 @@ class RamInsertion(Task):
 
     @property
     def episode_params(self) -> ImpedanceParams:
-        return ImpedanceParams(**uniform_clips((0.0075, 0.0016, 0.0055, 0.002, 0.0016, 0.005), (0.025,) * 6))
+        return ImpedanceParams(**uniform_clips((0.0075, 0.0016, 0.0055, 0.002, 0.0016, 0.005),
+                                               (0.01, 0.025, 0.005, 0.01, 0.025, 0.005)))
 
     # -- episode logic ------------------------------------------------------------------
     def reset_plan(self, rng: np.random.Generator) -> ResetPlan:
