@@ -123,12 +123,13 @@ class SimBackend:
     def wait_for_next_step(self) -> dict[str, float]:
         """Simulate one control period, measuring tight-fit penetration at every physics step."""
         dt = self.config.physics_dt
-        self.step_penetration = 0.0
+        deepest = []
         for i, n in enumerate(self._chunks):
             for arm in self.arms:
                 arm.controller.refresh(self.data, n * dt, new_period=i == 0)
-            self.step_penetration = max(self.step_penetration, self.advance(n))
-        self.max_penetration = max(self.max_penetration, self.step_penetration)
+            deepest.append(self.advance(n))
+        self.step_penetration = float(np.max(deepest))
+        self.max_penetration = float(np.max([self.max_penetration, self.step_penetration]))
         return {"overrun_s": 0.0}
 
     def advance(self, nstep: int) -> float:
