@@ -86,3 +86,15 @@ def test_sensors_cover_whole_bodies_or_single_geoms():
     assert meter.current(data) == pytest.approx(0.002, abs=1e-9)
     with pytest.raises(ValueError, match="not in the model"):
         add_penetration_sensors(mujoco.MjSpec(), ("nope",), ("b1",), samples=5)
+
+
+def test_rollout_reports_the_backends_episode_maximum():
+    """``max_penetration`` of a rollout is the backend's own max over every physics step of the episode."""
+    from hilserl_bench.rollout import run_episode, summarize
+
+    env = hilserl_bench.make("ram_insertion", obs_mode="state")
+    result = run_episode(env, make_expert(env, noise=0.2), seed=4)
+    deepest = env.unwrapped.backend.max_penetration
+    assert deepest > 0.0 and result.max_penetration == deepest
+    assert summarize([result])["max_penetration_mm"] == pytest.approx(1000.0 * deepest)
+    env.close()
