@@ -8,15 +8,19 @@ the expert under the clearance and every policy under 1 mm.
 
 The adversary follows the expert until the part is near its seat, then presses at full
 scale along the insertion axis while jerking the other five axes at full scale, signs
-redrawn every few steps: the slamming and levering a careless policy produces.
+redrawn every few steps: the slamming and levering a careless policy produces. ``push``
+is the obvious blind motion: full scale along the insertion axis from the reset pose,
+nothing else (its success rate is the "push straight down" figure).
 
-    python benchmarks/penetration.py --episodes 100 --json
+    python benchmarks/penetration.py --episodes 100 --out benchmarks/results/penetration.csv
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +29,7 @@ import tyro
 import hilserl_bench
 from hilserl_bench.envs.experts import make_expert
 from hilserl_bench.policies import RandomPolicy
-from hilserl_bench.rollout import run_episode
+from hilserl_bench.rollout import atomic_output, run_episode
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,23 @@ ADVERSARIES = {
     "ram_insertion": Adversary("ram_to_seat", 0.009, 2, -1.0, 0.00025),
     "usb_insertion": Adversary("plug_tip_to_mouth", 0.004, 0, 1.0, 0.00025),
 }
+
+
+class Push:
+    """Constant full-scale action along the insertion axis (gripper closed when learned)."""
+
+    def __init__(self, env: Any, spec: Adversary) -> None:
+        self.action = np.zeros(env.action_space.shape, dtype=np.float32)
+        self.action[spec.push_axis] = spec.push_sign
+        if env.unwrapped.task.learned_gripper:
+            self.action[-1] = -1.0
+
+    def reset(self, rng: np.random.Generator) -> None:
+        del rng
+
+    def act(self, obs: Any) -> np.ndarray:
+        del obs
+        return self.action.copy()
 
 
 class PressingAdversary:
@@ -85,7 +106,7 @@ class PenetrationBench:
 
     tasks: tuple[str, ...] = ("ram_insertion", "usb_insertion")
     """Task ids (each needs an entry in ADVERSARIES)."""
-    policies: tuple[str, ...] = ("expert", "random", "adversary")
+    policies: tuple[str, ...] = ("expert", "random", "adversary", "push")
     """Which policies to run."""
     episodes: int = 50
     """Episodes per task and policy."""
@@ -93,6 +114,8 @@ class PenetrationBench:
     """Episode i is seeded seed + i."""
     json: bool = False
     """Print one JSON object instead of a table."""
+    out: Path | None = None
+    """Also write the rows as CSV here (atomically)."""
 
 
 def _policy(name: str, env: Any, spec: Adversary) -> Any:
@@ -102,7 +125,9 @@ def _policy(name: str, env: Any, spec: Adversary) -> Any:
         return RandomPolicy(env.action_space)
     if name == "adversary":
         return PressingAdversary(env, spec)
-    raise ValueError(f"policy {name!r}; choose from expert, random, adversary")
+    if name == "push":
+        return Push(env, spec)
+    raise ValueError(f"policy {name!r}; choose from expert, random, adversary, push")
 
 
 def measure(task: str, policy: str, episodes: int, seed: int) -> dict[str, Any]:
@@ -127,15 +152,25 @@ def measure(task: str, policy: str, episodes: int, seed: int) -> dict[str, Any]:
 
 
 def main(cfg: PenetrationBench) -> None:
-    rows = [measure(task, policy, cfg.episodes, cfg.seed) for task in cfg.tasks for policy in cfg.policies]
-    if cfg.json:
-        print(json.dumps({"episodes": cfg.episodes, "seed": cfg.seed, "rows": rows}))
-        return
     header = f"{'task':<15}{'policy':<11}{'success':>8}{'max mm':>9}{'p95 mm':>9}{'mean mm':>9}{'>clear':>8}{'>1mm':>6}"
-    print(header)
-    for r in rows:
-        print(f"{r['task']:<15}{r['policy']:<11}{r['success_rate']:>8.2f}{r['max_mm']:>9.3f}{r['p95_mm']:>9.3f}"
-              f"{r['mean_mm']:>9.3f}{r['over_clearance']:>8}{r['over_1mm']:>6}")
+    if not cfg.json:
+        print(header, flush=True)
+    rows = []
+    for task in cfg.tasks:
+        for policy in cfg.policies:
+            r = measure(task, policy, cfg.episodes, cfg.seed)
+            rows.append(r)
+            if not cfg.json:
+                print(f"{r['task']:<15}{r['policy']:<11}{r['success_rate']:>8.2f}{r['max_mm']:>9.3f}"
+                      f"{r['p95_mm']:>9.3f}{r['mean_mm']:>9.3f}{r['over_clearance']:>8}{r['over_1mm']:>6}", flush=True)
+    if cfg.out is not None:
+        import pandas as pd
+
+        with atomic_output(cfg.out) as tmp:
+            pd.DataFrame(rows).to_csv(tmp, index=False)
+    if cfg.json:
+        json.dump({"episodes": cfg.episodes, "seed": cfg.seed, "rows": rows}, sys.stdout)
+        print()
 
 
 if __name__ == "__main__":

@@ -129,3 +129,18 @@ def test_expert_succeeds_and_pushing_straight_down_fails(env):
                     break
             wins[name] += info["succeed"]
     assert wins == {"expert": 5, "down": 0}
+
+
+def test_expert_stays_under_the_clearance(env):
+    """Penetration over every physics step of the expert's insertions stays under the 0.25 mm clearance."""
+    expert = make_expert(env)
+    deepest = 0.0
+    for seed in range(5):
+        obs, _ = env.reset(seed=200 + seed)
+        expert.reset(np.random.default_rng(seed))
+        for _ in range(env.unwrapped.task.config.max_steps):
+            obs, _, term, trunc, info = env.step(expert.act(obs))
+            deepest = max(deepest, info["penetration"])
+            if term or trunc:
+                break
+    assert 0.0 < deepest < SLOT.clearance, deepest
