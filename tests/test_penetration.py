@@ -98,3 +98,34 @@ def test_rollout_reports_the_backends_episode_maximum():
     assert deepest > 0.0 and result.max_penetration == deepest
     assert summarize([result])["max_penetration_mm"] == pytest.approx(1000.0 * deepest)
     env.close()
+
+
+def test_emulator_reports_the_same_per_step_penetration_as_the_sim():
+    """Over HTTP (serve-sim, step mode) ``info["penetration"]`` is the emulator's per-physics-step maximum."""
+    from hilserl_bench.envs.emulator import EmulatorConfig, EmulatorCore
+    from hilserl_bench.envs.emulator_app import create_app, serve_in_thread
+
+    core = EmulatorCore("ram_insertion", EmulatorConfig(time_model="step"))
+    server = serve_in_thread(create_app(core))
+    try:
+        http = hilserl_bench.make("ram_insertion", backend="real", obs_mode="state", robot_url=server.url,
+                                  config={"emulator": True})
+        sim = hilserl_bench.make("ram_insertion", obs_mode="state")
+        traces = []
+        for env in (sim, http):
+            obs, _ = env.reset(seed=3)
+            expert = make_expert(env, noise=0.1)
+            expert.reset(np.random.default_rng(3))
+            pens = []
+            for _ in range(env.unwrapped.task.config.max_steps):
+                obs, _, term, trunc, info = env.step(expert.act(obs))
+                pens.append(info["penetration"])
+                if term or trunc:
+                    break
+            traces.append(np.array(pens))
+        assert traces[0].shape == traces[1].shape and traces[0].max() > 0.0
+        np.testing.assert_allclose(traces[1], traces[0], rtol=0, atol=1e-6)
+        http.close()
+    finally:
+        server.stop()
+        core.close()
