@@ -77,7 +77,8 @@ class PenetrationMeter:
     History layout per sensor (``mjModel.sensor_historyadr``): two bookkeeping slots,
     ``nsample`` sample times, then ``nsample`` values (the sensors here have dim 1).
     Every sensor is sampled at the same steps, so the first one's times select the
-    values of the last chunk.
+    values of the last chunk (a reset clears the ring; samples outside the chunk's time
+    span are ignored either way).
     """
 
     def __init__(self, model: mujoco.MjModel, sensor_names: Sequence[str]) -> None:
@@ -106,8 +107,8 @@ class PenetrationMeter:
             n = min(nstep, self.samples)
             start = data.time - self._half_dt
             mujoco.mj_step(model, data, nstep=n)
-            history = data.history
-            fresh = history[self._times] > start
+            history, times = data.history, data.history[self._times]
+            fresh = (times > start) & (times < data.time)
             low = min(low, float(history[self._values[:, fresh]].min()))
             nstep -= n
         return max(0.0, -low)
