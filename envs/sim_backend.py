@@ -3,7 +3,8 @@
 :class:`SimBackend` implements :class:`hilserl_bench.backend.Backend`. Time advances
 in chunks of ``refresh_substeps`` physics steps run in C (``mj_step`` with
 ``nstep``), with the equilibrium filter and nullspace torque refreshed between
-chunks. Tight-fit penetration is read from contact sensors after every physics step
+chunks. Tight-fit penetration comes from contact sensors that MuJoCo evaluates at every
+physics step and keeps in a history ring read once per chunk
 (:mod:`hilserl_bench.envs.penetration`), so ``info["penetration"]`` is the maximum over
 every state the control period visited, not a sample.
 """
