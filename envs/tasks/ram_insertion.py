@@ -21,12 +21,13 @@ up to ~1 mm), against +/-20 mm of reset offset in x and y.
 Success (:meth:`RamInsertion.evaluate`) is the physical goal and refuses states no real
 stick can reach: both bottom-edge ends within 1 mm above and 0.5 mm below full depth,
 inside the groove across (clearance + 0.5 mm) and along it (end clearance + 0.5 mm),
-upright and facing the key (stick z and x within 5 degrees of the slot's; the groove
-allows about 4.8 degrees of lean), and no tight-fit contact deeper than 0.5 mm. The
-stick is keyed like a DDR4 module (notch off centre, ridge in the slot), so a reversed
-stick stops 2.7 mm short of the seat. The 0.5 mm contact tolerance sits above what
-seated expert states show (<= 0.34 mm below the seat, <= 0.30 mm penetration over 30
-seeded episodes with and without noise) and below the 1 mm bound for any policy.
+upright and facing the key (stick z and x within 5 degrees of the slot's; 0.5 mm of play
+over the 6 mm of straight groove wall allows 4.8 degrees of lean), and no tight-fit
+contact deeper than 0.5 mm. The stick is keyed like a DDR4 module (notch off centre,
+ridge in the slot), so a reversed stick stops 2.7 mm short of the seat. The 0.5 mm
+contact tolerance sits above what seated expert states show (<= 0.34 mm below the seat,
+<= 0.30 mm penetration over 30 seeded episodes with and without noise) and below the
+1 mm bound for any policy.
 """
 
 from __future__ import annotations
