@@ -129,3 +129,14 @@ def test_emulator_reports_the_same_per_step_penetration_as_the_sim():
     finally:
         server.stop()
         core.close()
+
+
+def test_bench_env_reports_what_per_step_penetration_costs():
+    """``bench env`` times the env with and without the measurement and reports their ratio."""
+    from hilserl_bench.bench_env import bench_env, format_bench
+
+    result = bench_env("ram_insertion", steps=8, pixels=False)
+    on, off = result.penetration_on_steps_per_s, result.penetration_off_steps_per_s
+    assert on is not None and off is not None and on > 0 and off > 0
+    assert result.penetration_cost_ratio == pytest.approx(off / on)
+    assert "penetration cost" in format_bench(result)
