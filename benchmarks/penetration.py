@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -116,28 +116,33 @@ class PenetrationBench:
     """Print one JSON object instead of a table."""
     out: Path | None = None
     """Also write the rows as CSV here (atomically)."""
+    adversary_near: float | None = None
+    """Override the adversary's take-over distance (m) for every task."""
+    adversary_hold: int = 3
+    """Steps the adversary keeps each set of jerk signs."""
 
 
-def _policy(name: str, env: Any, spec: Adversary) -> Any:
+def _policy(name: str, env: Any, spec: Adversary, hold: int = 3) -> Any:
     if name == "expert":
         return make_expert(env)
     if name == "random":
         return RandomPolicy(env.action_space)
     if name == "adversary":
-        return PressingAdversary(env, spec)
+        return PressingAdversary(env, spec, hold)
     if name == "push":
         return Push(env, spec)
     raise ValueError(f"policy {name!r}; choose from expert, random, adversary, push")
 
 
-def measure(task: str, policy: str, episodes: int, seed: int) -> dict[str, Any]:
+def measure(task: str, policy: str, episodes: int, seed: int, near: float | None = None, hold: int = 3,
+            ) -> dict[str, Any]:
     """Summary of per-episode maximum penetration (mm) for one task and policy."""
     if task not in ADVERSARIES:
         raise ValueError(f"no adversary for task {task!r}; add one to ADVERSARIES ({sorted(ADVERSARIES)})")
-    spec = ADVERSARIES[task]
+    spec = ADVERSARIES[task] if near is None else replace(ADVERSARIES[task], near=near)
     env = hilserl_bench.make(task, obs_mode="state")
     try:
-        agent = _policy(policy, env, spec)
+        agent = _policy(policy, env, spec, hold)
         results = [run_episode(env, agent, seed + i) for i in range(episodes)]
     finally:
         env.close()
@@ -158,7 +163,7 @@ def main(cfg: PenetrationBench) -> None:
     rows = []
     for task in cfg.tasks:
         for policy in cfg.policies:
-            r = measure(task, policy, cfg.episodes, cfg.seed)
+            r = measure(task, policy, cfg.episodes, cfg.seed, cfg.adversary_near, cfg.adversary_hold)
             rows.append(r)
             if not cfg.json:
                 print(f"{r['task']:<15}{r['policy']:<11}{r['success_rate']:>8.2f}{r['max_mm']:>9.3f}"
