@@ -113,8 +113,7 @@ class EmulatorCore:
             self._since_period = 0.0 if new_period else self._since_period
             for arm in self.sim.arms:
                 arm.controller.refresh(self.sim.data, k * dt, new_period=new_period)
-            mujoco.mj_step(self.sim.model, self.sim.data, nstep=k)
-            self._pen_since_read = max(self._pen_since_read, self.sim.penetration())
+            self._pen_since_read = max(self._pen_since_read, self.sim.advance(k))
             n -= k
 
     def _flush(self) -> None:

@@ -16,7 +16,23 @@ The stick is held by friction (70 N grasp on its heat spreader), not welded. The
 groove leaves 0.25 mm per side, so the stick must be aligned to within about a
 millimetre (chamfers) and a few milliradians of yaw to enter, and the spring contact
 bed at the bottom needs more than ~4 N of pressing before both ends are within
-1 mm of full depth, which is the success test in :meth:`RamInsertion.evaluate`.
+1 mm of full depth. Capture range against the reset randomisation: on the rigid-mount
+test rig a 10 N push seats a stick up to 1.1 mm off across the slot (1.2 mm stays out)
+and up to 0.4 degrees off in yaw (0.5 stays out) (``python benchmarks/ram_capture_range.py``),
+against +/-20 mm and +/-2.9 degrees of reset randomisation. The robot's friction grasp and
+compliance widen this a little: pushing straight down from the start succeeds in 1 of 100
+seeded episodes (``benchmarks/penetration.py``, policy ``push``).
+
+Success (:meth:`RamInsertion.evaluate`) is the physical goal and refuses states no real
+stick can reach: both bottom-edge ends within 1 mm above and 0.5 mm below full depth,
+inside the groove across (clearance + 0.5 mm) and along it (end clearance + 0.5 mm),
+upright and facing the key (stick z and x within 5 degrees of the slot's; 0.5 mm of play
+over the 6 mm of straight groove wall allows 4.8 degrees of lean), and no tight-fit
+contact deeper than 0.5 mm. The stick is keyed like a DDR4 module (notch off centre,
+ridge in the slot), so a reversed stick stops 2.7 mm short of the seat. The 0.5 mm
+contact tolerance sits above what seated expert states show (<= 0.34 mm below the seat,
+<= 0.30 mm penetration over 30 seeded episodes with and without noise) and below the
+1 mm bound for any policy.
 """
 
 from __future__ import annotations
@@ -37,9 +53,14 @@ from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
 BOARD_POSE = np.array([0.5, 0.02, 0.0, 0.0, 0.0, 0.0, 1.0])
 """Motherboard centre on the table; its DIMM slot then lies along base x through (0.5, 0)."""
 SEAT_TOLERANCE = 0.001
-"""Both ends of the stick's bottom edge must be within this of full depth (m)."""
+"""Both ends of the stick's bottom edge must be at most this far above full depth (m)."""
+CONTACT_TOLERANCE = 0.0005
+"""How far contacts may interpenetrate and a seated part may sit past a surface (m)."""
+MAX_TILT = np.radians(5.0)
+"""Largest angle between the stick's z (and x) axis and the slot's for a seated stick (rad)."""
+SLOT = DimmSlotConfig()
 DOWN = np.array([np.pi, 0.0, 0.0])
-SLOT_DEPTH = DimmSlotConfig().depth
+SLOT_DEPTH = SLOT.depth
 
 
 @dataclass(frozen=True)
@@ -127,17 +148,31 @@ class RamInsertion(Task):
         return corners
 
     def evaluate(self, scene: SceneState | None, arms) -> Evaluation:
-        """Seated: both bottom-edge ends within 1 mm of full depth and inside the groove."""
+        """Seated: both bottom-edge ends at full depth inside the groove, upright, keyed, no deep contact.
+
+        Every check reads the stick's pose in the slot frame (and the simulator's current
+        tight-fit penetration); see the module docstring for the tolerances.
+        """
         if scene is None:
             return Evaluation(False)
         corners = self._corners_in_slot(scene)
-        depth = SLOT_DEPTH
-        height_above_seat = corners[:, 2] + depth
-        lateral = np.abs(corners[:, 1])
-        seated = bool(np.all(np.abs(height_above_seat) <= SEAT_TOLERANCE) and np.all(lateral <= 0.001))
-        return Evaluation(seated, {
+        height_above_seat = corners[:, 2] + SLOT_DEPTH
+        rotation = geo.quat_to_mat(scene.poses["dimm_slot"][3:]).T @ geo.quat_to_mat(scene.poses["ram_stick"][3:])
+        tilt = float(np.arccos(np.clip(rotation[2, 2], -1.0, 1.0)))
+        heading = float(np.arccos(np.clip(rotation[0, 0], -1.0, 1.0)))
+        checks = (
+            np.all((height_above_seat <= SEAT_TOLERANCE) & (height_above_seat >= -CONTACT_TOLERANCE)),
+            np.all(np.abs(corners[:, 1]) <= SLOT.clearance + CONTACT_TOLERANCE),
+            np.all(np.abs(corners[:, 0]) <= RAM_LENGTH / 2 + SLOT.end_clearance + CONTACT_TOLERANCE),
+            tilt <= MAX_TILT and heading <= MAX_TILT,
+            scene.penetration <= CONTACT_TOLERANCE,
+        )
+        return Evaluation(bool(all(checks)), {
             "seat_gap_left_mm": float(height_above_seat[0] * 1e3),
             "seat_gap_right_mm": float(height_above_seat[1] * 1e3),
+            "lateral_offset_mm": float(np.abs(corners[:, 1]).max() * 1e3),
+            "tilt_deg": float(np.degrees(tilt)),
+            "heading_deg": float(np.degrees(heading)),
         })
 
     def task_state(self, scene: SceneState, arms) -> dict[str, np.ndarray]:
