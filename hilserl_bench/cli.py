@@ -20,8 +20,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tyro
+from tqdm import tqdm
 
 from hilserl_bench.backend_options import BackendOptions
+from hilserl_bench.cli_checks import (
+    DEFAULT_EPISODES,
+    check_positive,
+    check_video_path,
+    print_report,
+    resolve_obs_mode,
+    round_floats,
+)
 from hilserl_bench.errors import UserFacingError
 from hilserl_bench.main_job import RenderReadmeConfig, RunConfig, render_readme, run_main_job
 from hilserl_bench.policies import PolicyName
@@ -43,18 +52,19 @@ class RolloutCmd:
     """Task id (see `hilserl-bench list`)."""
     policy: PolicyName = "expert"
     """Which policy acts."""
-    episodes: int = 10
+    episodes: int = DEFAULT_EPISODES
     """Number of episodes; episode i uses seed + i."""
     seed: int = 0
     """Seed of the first episode."""
-    obs_mode: Literal["state", "pixels"] = "state"
-    """Observation mode; pixels renders every policy camera each step (slower, needs OpenGL)."""
+    obs_mode: Literal["state", "pixels"] | None = None
+    """Observation mode; pixels renders every policy camera each step (slower, needs OpenGL).
+    Default: state with --backend sim, pixels with --backend real."""
     noise: float = 0.0
     """Action-noise scale for the scripted expert."""
     video: Path | None = None
-    """Record the first episode to this mp4 (overview camera)."""
+    """Record the first episode to this .mp4 file (a close view beside the policy cameras; sim only)."""
     json: bool = False
-    """Print one JSON object instead of a table."""
+    """Print one JSON object instead of a table (the same keys as `eval --json`)."""
     robot: Annotated[BackendOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=BackendOptions)
     """Which robot runs the task (`--backend real --robot-url URL` for hardware or the emulator)."""
 
@@ -78,6 +88,9 @@ class BenchEnvCmd:
     """Also time pixel observations and rendering (needs OpenGL)."""
     backend: Literal["sim", "real"] = "sim"
     """`real`: time the HTTP backend against a loopback emulator of the robot server (added latency per step)."""
+    robot_url: str | None = None
+    """With --backend real: time this already running robot server (e.g. `serve-sim --deterministic`) instead
+    of a loopback emulator started for the benchmark."""
     json: bool = False
     """Print one JSON object instead of a table."""
 
@@ -96,6 +109,8 @@ def _commands() -> dict[str, Any]:
         "serve-sim": ServeSimCmd, "calibrate": CalibrateCmd, "teleop": TeleopCmd,
     }
     return commands, {"env": BenchEnvCmd, "learner": BenchLearnerCmd}
+
+
 DESCRIPTION = "MuJoCo replicas of the HIL-SERL tasks behind one env interface for sim and real Franka arms."
 
 
@@ -117,27 +132,31 @@ def _rollout(cmd: RolloutCmd) -> int:
     from hilserl_bench.rollout import run_episodes, summarize
 
     registry.task_class(cmd.task)
-    if cmd.episodes < 1:
-        _error(f"--episodes must be >= 1, got {cmd.episodes}")
-        return 2
-    if cmd.obs_mode == "pixels" or cmd.video is not None:
+    check_positive(cmd.episodes, "--episodes")
+    obs_mode = resolve_obs_mode(cmd.obs_mode, cmd.robot, cmd.task)
+    if cmd.video is not None:
+        check_video_path(cmd.video)
+    if obs_mode == "pixels" or cmd.video is not None:
         require_renderer()
-    env = hb.make(cmd.task, obs_mode=cmd.obs_mode, render_mode="rgb_array" if cmd.video is not None else None,
+    env = hb.make(cmd.task, obs_mode=obs_mode, render_mode="rgb_array" if cmd.video is not None else None,
                   **cmd.robot.make_kwargs())
+    if cmd.video is not None and cmd.robot.backend == "sim":
+        from hilserl_bench.pictures import CloseUpView
+
+        env = CloseUpView(env)
     try:
         policy = make_policy(cmd.policy, env, noise=cmd.noise)
-        results = run_episodes(env, policy, cmd.episodes, cmd.seed, video_path=cmd.video)
+        with tqdm(total=cmd.episodes, unit="ep", desc=f"{cmd.policy} {cmd.task}", disable=cmd.json,
+                  file=sys.stderr) as bar:
+            results = run_episodes(env, policy, cmd.episodes, cmd.seed, video_path=cmd.video, progress=bar)
     finally:
         env.close()
-    report = {"task": cmd.task, "policy": cmd.policy, "obs_mode": cmd.obs_mode, "seed": cmd.seed,
+    report = {"task": cmd.task, "policy": cmd.policy, "obs_mode": obs_mode, "seed": cmd.seed,
               "noise": cmd.noise, **summarize(results)}
     if cmd.json:
-        print(json.dumps(report))
+        print(json.dumps(round_floats(report)))
         return 0
-    width = max(len(k) for k in report)
-    for key, value in report.items():
-        shown = "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
-        print(f"{key:<{width}}  {shown}")
+    print_report(report)
     if cmd.video is not None:
         print(f"video: {cmd.video}")
     return 0
@@ -148,15 +167,16 @@ def _bench_env(cmd: BenchEnvCmd) -> int:
     from hilserl_bench.bench_env import bench_env, format_bench
 
     registry.task_class(cmd.task)
+    check_positive(cmd.steps, "--steps")
     if cmd.backend == "real":
         from hilserl_bench.real.commands import BenchEnvHttpCmd
 
-        return BenchEnvHttpCmd(task=cmd.task, steps=cmd.steps, seed=cmd.seed, pixels=False, json=cmd.json).run()
-    if cmd.steps < 1:
-        _error(f"--steps must be >= 1, got {cmd.steps}")
-        return 2
+        return BenchEnvHttpCmd(task=cmd.task, steps=cmd.steps, seed=cmd.seed, pixels=False, json=cmd.json,
+                               robot_url=cmd.robot_url).run()
+    if cmd.robot_url is not None:
+        raise UserFacingError("--robot-url applies with --backend real only")
     result = bench_env(cmd.task, steps=cmd.steps, seed=cmd.seed, pixels=cmd.pixels)
-    print(json.dumps(result.to_dict()) if cmd.json else format_bench(result))
+    print(json.dumps(round_floats(result.to_dict())) if cmd.json else format_bench(result))
     return 0
 
 
@@ -183,15 +203,103 @@ def _error(message: object) -> None:
     print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
 
 
+def _known_flags(command: Any) -> list[str]:
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parser = tyro.extras.get_parser(command)
+        return sorted(f for f in parser._option_string_actions if f.startswith("--"))
+    except Exception:  # noqa: BLE001  (a hint is optional; the box text still says what was wrong)
+        return []
+
+
+def _box_text(text: str) -> str:
+    """The first section of tyro's error box as one line (the title and what was wrong)."""
+    lines = []
+    for raw in text.splitlines():
+        line = raw.strip().strip("│╭╮╰╯").strip()
+        if line.startswith("─"):
+            if lines:
+                break
+            continue
+        title = line.strip("─ ").strip()
+        if raw.strip().startswith("╭"):
+            continue
+        if line and not raw.startswith("│         "):
+            lines.append(title)
+    return " ".join(lines)
+
+
+def parse_error_line(text: str, commands: dict[str, Any], args: list[str], prog: str) -> str:
+    """One line for a parse error: an unknown command or flag gets its closest match, anything else tyro's reason."""
+    import difflib
+
+    if not args or args[0].startswith("-"):
+        return f"{_box_text(text) or 'no command given'}; run `{prog} --help` for the commands"
+    name = args[0]
+    if name not in commands:
+        close = difflib.get_close_matches(name, list(commands), n=1)
+        hint = f"did you mean `{prog} {close[0]}`? " if close else ""
+        return f"unknown command {name!r}; {hint}commands: {', '.join(commands)}"
+    known = _known_flags(commands[name])
+    unknown = [a.split("=")[0] for a in args[1:] if a.startswith("--") and a.split("=")[0] not in known]
+    if known and unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        return f"unknown option {unknown[0]} for `{prog} {name}`{hint} (see `{prog} {name} --help`)"
+    return f"{_box_text(text)} (see `{prog} {name} --help`)"
+
+
+def parse_command(commands: dict[str, Any], args: list[str], prog: str, description: str | None) -> Any:
+    """tyro's parse, with its multi-line error box replaced by one line and exit code 2."""
+    import contextlib
+    import io
+
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            return tyro.extras.subcommand_cli_from_dict(commands, prog=prog, args=args, description=description)
+    except SystemExit as exc:
+        if exc.code in (0, None):
+            sys.stderr.write(captured.getvalue())
+            raise
+        _error(parse_error_line(captured.getvalue(), commands, args, prog))
+        raise SystemExit(2) from None
+    finally:
+        if captured.getvalue() and not captured.getvalue().lstrip().startswith("╭"):
+            sys.stderr.write(captured.getvalue())
+
+
+def _robot_hint(exc: Exception, cmd: Any) -> str:
+    from hilserl_bench.real.client import RobotConnectionError
+
+    if isinstance(exc, RobotConnectionError):
+        task = getattr(cmd, "task", None) or "T"
+        return ("; is the robot server running? Check --robot-url, or dry-run against the emulator: "
+                f"`hilserl-bench serve-sim --task {task}`")
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hilserl-bench`` script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["--version"], ["-V"]):
+        from hilserl_bench import __version__
+
+        print(f"{PROG} {__version__}")
+        return 0
     commands, bench_commands = _commands()
-    if args[:1] == ["bench"]:
-        cmd = tyro.extras.subcommand_cli_from_dict(bench_commands, prog=f"{PROG} bench", args=args[1:],
-                                                   description=BenchCmd.__doc__)
-    else:
-        cmd = tyro.extras.subcommand_cli_from_dict(commands, prog=PROG, args=args, description=DESCRIPTION)
+    try:
+        if args[:1] == ["bench"]:
+            cmd = parse_command(bench_commands, args[1:], f"{PROG} bench", BenchCmd.__doc__)
+        else:
+            cmd = parse_command(commands, args, PROG, DESCRIPTION)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    from hilserl_bench.real.cameras import CameraError
+    from hilserl_bench.real.client import RobotError
     from hilserl_bench.registry import UnknownTaskError
 
     try:
@@ -202,10 +310,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RendererUnavailable as exc:
         _error(exc)
         return 1
-    except (ValueError, FileNotFoundError, FileExistsError, UserFacingError) as exc:
+    except (RobotError, CameraError) as exc:
         if os.environ.get("HILSERL_DEBUG"):
             raise
-        _error(f"{type(exc).__name__}: {exc}")
+        _error(f"{exc}{_robot_hint(exc, cmd)}")
+        return 2
+    except (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, UserFacingError) as exc:
+        if os.environ.get("HILSERL_DEBUG"):
+            raise
+        _error(exc if isinstance(exc, UserFacingError) else f"{type(exc).__name__}: {exc}")
         return 2
     except KeyboardInterrupt:
         _error("interrupted")

@@ -141,7 +141,8 @@ def load_episode(path: str | Path) -> Episode:
     except (FileNotFoundError, EpisodeFormatError):
         raise
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, KeyError) as exc:
-        raise EpisodeFormatError(f"{path}: not a readable episode file (corrupt or truncated?): {exc}") from exc
+        raise EpisodeFormatError(f"{path}: not a readable episode file (corrupt or truncated?): {_reason(exc)}; "
+                                 "delete it or record it again") from exc
     if "metadata" not in arrays:
         raise EpisodeFormatError(f"{path}: missing key 'metadata'")
     try:
@@ -163,7 +164,19 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         with np.load(path, allow_pickle=False) as npz:
             return json.loads(str(npz["metadata"]))
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, KeyError, TypeError) as exc:
-        raise EpisodeFormatError(f"{path}: cannot read episode metadata: {exc}") from exc
+        raise EpisodeFormatError(f"{path}: cannot read episode metadata: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """Why numpy could not read a file, without numpy's advice to load with ``allow_pickle``.
+
+    Episode files never hold pickles; loading an untrusted pickle runs arbitrary code, so
+    a file that numpy takes for one is reported as not an episode archive.
+    """
+    text = str(exc)
+    if "pickle" in text.lower():
+        return "not a numpy .npz archive"
+    return text or type(exc).__name__
 
 
 def _validate(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:

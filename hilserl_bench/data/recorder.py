@@ -23,6 +23,7 @@ import numpy as np
 import tyro
 
 from hilserl_bench.backend_options import BackendOptions
+from hilserl_bench.cli_checks import DEFAULT_EPISODES, check_out_dir, check_positive, resolve_obs_mode
 from hilserl_bench.data.episode_format import (
     STEP_KEYS,
     Episode,
@@ -207,14 +208,16 @@ class RecordCmd:
     """Teleoperate with this device instead of the expert (a person drives; see docs/human_in_the_loop.md)."""
     label: bool = False
     """With --device: label frames as success (Enter) / failure (Backspace) for reward-classifier data."""
-    episodes: int = 20
+    episodes: int = DEFAULT_EPISODES
     """Episodes to keep."""
     out: Path | None = None
     """Output directory (default demos/<task>_<obs_mode>); compatible existing episodes are kept and appended to."""
     seed: int = 0
     """Seed of the first attempt; attempt i uses seed + i."""
-    obs_mode: Literal["state", "pixels"] = "pixels"
-    """Observation mode to store: pixels (cameras + proprio, the paper's; needs OpenGL) or state."""
+    obs_mode: Literal["state", "pixels"] | None = None
+    """Observation mode to store: state (privileged object state, sim and serve-sim only) or pixels (cameras +
+    proprio, the paper's; needs OpenGL). Default: state with --backend sim, pixels with --backend real, the
+    same as train, so their defaults agree."""
     noise: float = 0.0
     """Std of Gaussian noise on the expert's actions (more varied demos)."""
     keep: Literal["success", "all"] = "success"
@@ -224,23 +227,32 @@ class RecordCmd:
 
     def run(self) -> int:
         """Record with a progress bar; print where the files went; return the exit code."""
+        import sys
+
         from tqdm import tqdm
 
+        from hilserl_bench.registry import task_class
+
+        task_class(self.task)
+        check_positive(self.episodes, "--episodes")
+        obs_mode = resolve_obs_mode(self.obs_mode, self.robot, self.task)
+        out = self.out if self.out is not None else Path("demos") / f"{self.task}_{obs_mode}"
+        check_out_dir(out)
         if self.device is not None:
             from hilserl_bench.teleop import RecordDeviceCmd
 
-            return RecordDeviceCmd(task=self.task, device=self.device, episodes=self.episodes, out=self.out,
-                                   seed=self.seed, obs_mode=self.obs_mode, keep=self.keep, label=self.label,
+            return RecordDeviceCmd(task=self.task, device=self.device, episodes=self.episodes, out=out,
+                                   seed=self.seed, obs_mode=obs_mode, keep=self.keep, label=self.label,
                                    robot=self.robot).run()
         if self.label:
             raise ValueError("--label needs a person with --device; the expert's episodes are labelled by success")
-        if self.obs_mode == "pixels":
+        if obs_mode == "pixels":
             from hilserl_bench.rendering import require_renderer
 
             require_renderer()
-        out = self.out if self.out is not None else Path("demos") / f"{self.task}_{self.obs_mode}"
-        with tqdm(total=self.episodes, desc=f"record {self.task}", unit="ep") as bar:
-            paths = record_episodes(self.task, self.policy, self.episodes, out, self.seed, self.obs_mode, self.noise,
+        with tqdm(total=self.episodes, desc=f"record {self.task}", unit="ep", file=sys.stderr) as bar:
+            paths = record_episodes(self.task, self.policy, self.episodes, out, self.seed, obs_mode, self.noise,
                                     self.keep, progress=bar, **self.robot.make_kwargs())
-        print(f"wrote {len(paths)} episodes to {out}")
+        print(f"wrote {len(paths)} {obs_mode} episodes to {out}; train on them with "
+              f"`hilserl-bench train --task {self.task} --demos {out}`")
         return 0
