@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import tyro
 
+from hilserl_bench.cli_checks import round_floats
 from hilserl_bench.data.recorder import record_episodes
 from hilserl_bench.training.config import TrainConfig
 from hilserl_bench.training.evaluate import evaluate_run
@@ -40,8 +41,10 @@ class LearningTable:
     """Seeds of the main variant (RLPD + interventions); the baselines run with the first seed."""
     env_steps: int = 32_000
     """Env steps per run (the paper's RAM budget)."""
-    demos: int = 20
-    """Expert demos recorded for the demo buffer (the paper's 20)."""
+    demos: Path | None = None
+    """Folder of recorded demos, as `train --demos PATH` (default: record --num-demos into <out>/demos/)."""
+    num_demos: int = 20
+    """Expert demos to record when --demos is not given (the paper's 20)."""
     eval_episodes: int = 100
     """Evaluation episodes per run."""
     variants: tuple[str, ...] = tuple(VARIANTS)
@@ -53,9 +56,10 @@ class LearningTable:
 
 
 def main(cfg: LearningTable) -> None:
-    demo_dir = cfg.out / "demos" / f"{cfg.task}_state"
-    if not demo_dir.exists() or len(list(demo_dir.glob("episode_*.npz"))) < cfg.demos:
-        record_episodes(cfg.task, episodes=cfg.demos, out_dir=demo_dir, seed=0, obs_mode="state")
+    demo_dir = cfg.demos if cfg.demos is not None else cfg.out / "demos" / f"{cfg.task}_state"
+    have = len(list(demo_dir.glob("episode_*.npz"))) if demo_dir.is_dir() else 0
+    if cfg.demos is None and have < cfg.num_demos:
+        record_episodes(cfg.task, episodes=cfg.num_demos - have, out_dir=demo_dir, seed=0, obs_mode="state")
     rows, curves = [], []
     for variant in cfg.variants:
         seeds = cfg.seeds if variant == "rlpd_interv" else cfg.seeds[:1]
@@ -77,10 +81,10 @@ def main(cfg: LearningTable) -> None:
             curves.append(binned.reset_index().assign(variant=variant, seed=seed))
     table = pd.DataFrame(rows)
     curve_table = pd.concat(curves, ignore_index=True)
-    curve_table.to_csv(cfg.out / f"{cfg.task}_curves.csv", index=False)
-    table.to_csv(cfg.out / f"{cfg.task}_table.csv", index=False)
+    curve_table.round(6).to_csv(cfg.out / f"{cfg.task}_curves.csv", index=False)
+    table.round(6).to_csv(cfg.out / f"{cfg.task}_table.csv", index=False)
     if cfg.json:
-        print(json.dumps({"task": cfg.task, "runs": rows}))
+        print(json.dumps(round_floats({"task": cfg.task, "runs": rows})))
     else:
         print(table.to_string(index=False))
         print(curve_table.pivot_table(index="bin", columns=["variant", "seed"], values="success").round(2).to_string())
