@@ -193,6 +193,8 @@ def write_run_file(config: RunConfig, task_ids: list[str], outputs: list[str], c
 
 def run_baseline_stage(config: RunConfig, task_ids: list[str], stream: TextIO | None = None) -> list[dict]:
     """BC trained on 10 recorded expert demos per task, through the same record/train/eval code as the CLI."""
+    from tqdm import tqdm
+
     from hilserl_bench.data.recorder import record_episodes
     from hilserl_bench.training.config import TrainConfig
     from hilserl_bench.training.evaluate import evaluate_run
@@ -203,7 +205,8 @@ def run_baseline_stage(config: RunConfig, task_ids: list[str], stream: TextIO | 
     summaries = []
     for task in task_ids:
         demos = config.out / "demos" / f"{task}_state"
-        record_episodes(task, episodes=10, out_dir=demos, seed=config.seed, obs_mode="state")
+        with tqdm(total=10, unit="ep", desc=f"record {task} demos", file=sys.stderr) as bar:
+            record_episodes(task, episodes=10, out_dir=demos, seed=config.seed, obs_mode="state", progress=bar)
         run = config.out / "baselines" / f"{task}_bc"
         train(TrainConfig(task=task, agent="bc", demos=demos, env_steps=1, bc_steps=config.baseline_steps,
                           out=run, seed=config.seed), progress=True)

@@ -13,7 +13,13 @@ import numpy as np
 import tyro
 
 from hilserl_bench.backend_options import BackendOptions
-from hilserl_bench.cli_checks import DEFAULT_EPISODES, check_positive, print_report, round_floats
+from hilserl_bench.cli_checks import (
+    DEFAULT_EPISODES,
+    check_positive,
+    print_report,
+    resolve_obs_mode,
+    round_floats,
+)
 from hilserl_bench.data.learning_env import describe_stack, make_learning_env
 from hilserl_bench.errors import UserFacingError
 from hilserl_bench.training import checkpoint as ckpt
@@ -106,6 +112,8 @@ class EvalCmd:
         check_positive(self.episodes, "--episodes")
         if not Path(self.run_dir).is_dir():
             raise UserFacingError(f"--run {self.run_dir} is not a folder; give the --out folder of a training run")
+        trained = TrainConfig.load(self.run_dir)
+        resolve_obs_mode(trained.obs_mode, self.robot, trained.task)
         report = evaluate_run(self.run_dir, self.episodes, self.seed, deterministic=not self.stochastic,
                               robot=self.robot, progress=not self.json)
         if self.json:
