@@ -286,3 +286,36 @@ def test_close_up_frames_put_a_close_view_beside_every_policy_camera() -> None:
     close = frame[:, : config.close_width]
     assert close.std() > 10 and not np.array_equal(frame[:, config.close_width + 4:][:, :config.height],
                                                    frame[:, -config.height:])
+
+
+# -- issue 8 §9: one simulated demo set serves both observation modes ----------------------------------------------
+def test_pixel_demos_carry_the_state_mode_columns(demos: Path, tmp_path: Path) -> None:
+    import json as _json
+
+    from hilserl_bench.data.episode_format import episode_files, load_dataset, load_episode
+    from hilserl_bench.data.learning_env import describe_stack, make_learning_env
+    from hilserl_bench.rendering import RendererUnavailable, require_renderer
+
+    try:
+        require_renderer()
+    except RendererUnavailable:
+        pytest.skip("pixels need headless OpenGL")
+    pixels = tmp_path / "px"
+    record_episodes(TASK, episodes=1, out_dir=pixels, seed=0, obs_mode="pixels")
+    env = make_learning_env(TASK, obs_mode="state")
+    state_stack = describe_stack(env)
+    env.close()
+    as_state = load_dataset(pixels, expect=state_stack)[0]
+    recorded_state = load_episode(episode_files(demos)[0])
+    assert not as_state.images and as_state.state.shape == recorded_state.state.shape
+    np.testing.assert_allclose(as_state.state, recorded_state.state, atol=1e-5)
+    as_pixels = load_episode(episode_files(pixels)[0])
+    assert set(as_pixels.images) == {"wrist_1", "wrist_2"}
+    result = train(_bc(tmp_path / "run", pixels), progress=False)
+    assert result.episodes >= 1
+    old = tmp_path / "v1"
+    old.mkdir()
+    arrays = {k: v for k, v in recorded_state.arrays().items()}
+    meta = {**recorded_state.metadata, "format_version": 1}
+    np.savez(old / "episode_000000.npz", metadata=np.array(_json.dumps(meta)), **arrays)
+    assert load_dataset(old, expect=state_stack)[0].length == recorded_state.length, "version 1 files stay readable"

@@ -99,6 +99,17 @@ class _RawTap(gym.Wrapper):
         return (self.last_obs, *rest)
 
 
+def _state_stack(task_id: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The state-mode training stack's description (built once, no physics stepped)."""
+    from hilserl_bench.data.learning_env import make_learning_env
+
+    env = make_learning_env(task_id, obs_mode="state", **overrides)
+    try:
+        return describe_stack(env)
+    finally:
+        env.close()
+
+
 class ExpertDriver:
     """The training stack of ``task_id`` driven by its scripted expert (see the module docstring)."""
 
@@ -113,6 +124,17 @@ class ExpertDriver:
         self.frame = next(w for w in wrapper_chain(self.env) if isinstance(w, RelativeFrame))
         self.expert = make_expert(self.raw, noise=noise)
         self.last_expert_action: np.ndarray | None = None
+        self.state_stack = _state_stack(task_id, overrides) if obs_mode == "pixels" and backend == "sim" else None
+        """Simulated pixels demos also carry the state-mode columns, so one demo set serves both modes."""
+
+    def task_columns(self) -> np.ndarray:
+        """The state-mode stack's task columns (scaled) for the current frame; needs :attr:`state_stack`."""
+        raw = self.raw.unwrapped
+        values = raw.task.task_state(raw.backend.scene_state(), raw._states)
+        units = self.state_stack["state_units"]
+        parts = [np.asarray(values[key[len("task/"):]], dtype=np.float64).reshape(-1) / np.asarray(units[a:b])
+                 for key, a, b in self.state_stack["state_layout"] if key.startswith("task/")]
+        return np.concatenate(parts).astype(np.float32)
 
     def reset(self, seed: int) -> dict[str, Any]:
         """Reset env and expert with ``seed`` (the expert's noise RNG too)."""
@@ -176,15 +198,22 @@ def record_episodes(task_id: str, policy: str = "expert", episodes: int = 10, ou
             if ep_seed in taken:
                 continue
             builder = EpisodeBuilder(driver.reset(ep_seed))
+            columns = [driver.task_columns()] if driver.state_stack else []
             done = False
             while not done:
                 action, obs, reward, terminated, truncated, info = driver.step()
                 builder.add(action, obs, reward, terminated, truncated, info)
+                if driver.state_stack:
+                    columns.append(driver.task_columns())
                 done = terminated or truncated
             if keep == "success" and not builder.success:
                 continue
             meta = {"task_id": task_id, "stack": stack, "seed": ep_seed, "source": "expert", "noise": noise}
-            written.append(save_episode(out_dir / f"episode_{index:06d}.npz", builder.build(meta)))
+            if driver.state_stack:
+                meta["state_stack"] = driver.state_stack
+            episode = builder.build(meta)
+            episode.task_state = np.stack(columns) if columns else None
+            written.append(save_episode(out_dir / f"episode_{index:06d}.npz", episode))
             index += 1
             if progress is not None:
                 progress.update(1)

@@ -25,7 +25,7 @@ import tyro
 from tqdm import tqdm
 
 from hilserl_bench.cli_checks import check_log_backend, check_out_dir, resolve_obs_mode
-from hilserl_bench.data.episode_format import episode_files, load_dataset, read_metadata
+from hilserl_bench.data.episode_format import episode_files, load_dataset, read_metadata, serves_state_mode
 from hilserl_bench.data.learning_env import describe_stack, make_learning_env
 from hilserl_bench.errors import UserFacingError
 from hilserl_bench.training import checkpoint as ckpt
@@ -91,11 +91,14 @@ def check_demos(cfg: TrainConfig, stack: dict[str, Any]) -> None:
     files = episode_files(cfg.demos)
     if not files:
         raise UserFacingError(f"--demos {cfg.demos} holds no episode files (*.npz); record some with {record}")
-    saved = read_metadata(files[0]).get("stack", {})
+    meta = read_metadata(files[0])
+    saved = meta.get("stack", {})
     if saved.get("task_id") != cfg.task:
         raise UserFacingError(f"--demos {cfg.demos} holds {saved.get('task_id')!r} episodes, not {cfg.task!r}; "
                               f"record {cfg.task} demos with {record}")
     mode = saved.get("obs_mode") or ("pixels" if saved.get("cameras") else "state")
+    if mode == "pixels" and stack["obs_mode"] == "state" and serves_state_mode(meta):
+        return
     if mode != stack["obs_mode"]:
         raise UserFacingError(f"--demos {cfg.demos} were recorded with --obs-mode {mode} but this run uses --obs-mode "
                               f"{stack['obs_mode']}: train with --obs-mode {mode}, or record new demos with {record}")
