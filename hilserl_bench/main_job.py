@@ -17,7 +17,8 @@ through the same record/train/eval code as the CLI. It writes, atomically:
 A results folder always holds one run: before starting, the outputs listed in the
 previous ``run.json`` are removed, so a re-run with other settings (another seed, fewer
 tasks) never leaves CSVs of one run beside videos of another, and BC is always trained
-afresh instead of a stale checkpoint being resumed.
+afresh instead of a stale checkpoint being resumed. Nothing a run.json does not list is
+ever deleted; a baseline folder in the way that none lists is refused with a hint.
 
 The README's per-task pictures come from :mod:`hilserl_bench.readme_pictures`.
 """
@@ -36,6 +37,7 @@ import pandas as pd
 
 import hilserl_bench as hb
 from hilserl_bench.cli_checks import DEFAULT_EPISODES, check_out_dir, check_positive, round_floats
+from hilserl_bench.errors import UserFacingError
 from hilserl_bench.policies import PolicyName, make_policy
 from hilserl_bench.rendering import require_renderer
 from hilserl_bench.rollout import atomic_output, run_episodes, summarize
@@ -97,7 +99,7 @@ def run_main_job(config: RunConfig, stream: TextIO | None = None) -> pd.DataFram
     task_ids = resolve_tasks(config.tasks)
     if config.video:
         require_renderer()
-    clear_previous_run(config.out, task_ids)
+    clear_previous_run(config.out, task_ids, config.baselines)
     outputs = planned_outputs(config, task_ids)
     write_run_file(config, task_ids, outputs, complete=False)
     rows, summaries = [], []
@@ -153,11 +155,12 @@ def planned_outputs(config: RunConfig, task_ids: list[str]) -> list[str]:
     return outputs
 
 
-def clear_previous_run(out: Path, task_ids: list[str]) -> None:
-    """Remove what the previous run in ``out`` wrote (as its run.json lists), and stale baseline folders.
+def clear_previous_run(out: Path, task_ids: list[str], baselines: bool = True) -> None:
+    """Remove what the previous run in ``out`` wrote, as its run.json lists; never anything else.
 
-    Only paths inside ``out`` that a run.json names, or the baseline stage's own folders of
-    the tasks about to run, are removed; anything else a person put there stays.
+    A baseline-stage folder this run needs that no run.json accounts for (left by an older
+    version, or a person's own recording at the same path) is refused with a one-line hint
+    instead of being resumed stale or deleted.
     """
     previous: list[str] = []
     run_file = out / RUN_FILE
@@ -166,7 +169,6 @@ def clear_previous_run(out: Path, task_ids: list[str]) -> None:
             previous = list(json.loads(run_file.read_text()).get("outputs", []))
         except (json.JSONDecodeError, AttributeError):
             previous = []
-    previous += [f"demos/{task}_state" for task in task_ids] + [f"baselines/{task}_bc" for task in task_ids]
     root = out.resolve()
     for name in previous:
         path = (out / name).resolve()
@@ -176,6 +178,11 @@ def clear_previous_run(out: Path, task_ids: list[str]) -> None:
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
+    needed = [f"demos/{task}_state" for task in task_ids] + [f"baselines/{task}_bc" for task in task_ids]
+    stale = [name for name in needed if baselines and (out / name).exists()]
+    if stale:
+        raise UserFacingError(f"{out / stale[0]} exists but no {out / RUN_FILE} says this job wrote it; move it "
+                              "away, or give another --out (or --no-baselines)")
 
 
 def write_run_file(config: RunConfig, task_ids: list[str], outputs: list[str], complete: bool) -> None:

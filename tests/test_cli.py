@@ -234,3 +234,14 @@ def test_rollout_shows_progress_on_stderr(fake: str, capsys: pytest.CaptureFixtu
     assert main(["rollout", "--task", fake, "--episodes", "3"]) == 0
     captured = capsys.readouterr()
     assert "3/3" in captured.err and "3/3" not in captured.out
+
+
+def test_run_never_deletes_a_folder_no_run_json_lists(fake: str, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    mine = tmp_path / "demos" / f"{fake}_state"
+    mine.mkdir(parents=True)
+    (mine / "episode_000000.npz").write_bytes(b"a person's own recording")
+    assert main(["run", "--out", str(tmp_path), "--episodes", "1", "--tasks", fake, "--no-video"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "run.json" in err and "--out" in err
+    assert (mine / "episode_000000.npz").read_bytes() == b"a person's own recording"
