@@ -11,7 +11,7 @@ bootstrap), and ``step()`` after a LAST step (or on a fresh environment) starts 
 episode. ``info`` is not part of dm_env's TimeStep; the latest one is kept as
 :attr:`DmEnvAdapter.last_info`.
 
-Needs the ``dm_env`` package: ``pip install 'hilserl-bench[dm_control]'``.
+Needs the ``dm_env`` package: ``pip install 'hilserl-bench[dm-control]'``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ try:
     import dm_env
     from dm_env import specs
 except ImportError as exc:  # pragma: no cover  (depends on the extra being installed)
-    raise ImportError("hilserl_bench.dm_env_adapter needs dm_env: pip install 'hilserl-bench[dm_control]'") from exc
+    raise ImportError("hilserl_bench.dm_env_adapter needs dm_env: pip install 'hilserl-bench[dm-control]'") from exc
 
 
 def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

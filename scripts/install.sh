@@ -2,7 +2,7 @@
 # Install hilserl-bench into ./.venv, plus the system OpenGL libraries headless rendering needs.
 #
 #   bash scripts/install.sh          # package and runtime dependencies
-#   bash scripts/install.sh --test   # also pytest, ruff and the [dm_control] extra the tests cover
+#   bash scripts/install.sh --test   # also pytest, ruff and the [dm-control] extra the tests cover
 #
 # Safe to re-run: apt is used only for missing libraries, the venv is created only if
 # absent, and pip runs only when pyproject.toml, constraints.txt or the extras changed
@@ -15,7 +15,7 @@ usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 extras=""
 for arg in "$@"; do
   case "$arg" in
-    --test) extras="[test,dm_control]" ;;
+    --test) extras="[test,dm-control]" ;;
     -h | --help) usage; exit 0 ;;
     *) echo "install.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
@@ -90,7 +90,7 @@ stamp=".venv/.hilserl-bench-install"
 hash="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 want="$hash extras=${extras:-none}"
 have="$(cat "$stamp" 2>/dev/null || true)"
-if [[ "$have" == "$want" || (-z "$extras" && "$have" == "$hash extras=[test,dm_control]") ]] \
+if [[ "$have" == "$want" || (-z "$extras" && "$have" == "$hash extras=[test,dm-control]") ]] \
   && .venv/bin/python -c 'import hilserl_bench' 2>/dev/null; then
   log "hilserl-bench${extras} already installed in .venv"
 else

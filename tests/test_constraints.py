@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
-INSTALLED_EXTRAS = ("test", "dm_control")
+INSTALLED_EXTRAS = ("test", "dm-control")
 """Extras `scripts/install.sh --test` installs; optional hardware extras are not pinned."""
 
 
@@ -56,6 +56,16 @@ def test_every_dependency_is_pinned_within_its_bounds(requirement: Requirement) 
     assert name in pins, f"{name} is a dependency but constraints.txt does not pin it"
     assert requirement.specifier.contains(pins[name], prereleases=True), \
         f"constraints.txt pins {name}=={pins[name]}, outside pyproject's {requirement}"
+
+
+def test_install_script_extras_exist_under_their_normalized_names() -> None:
+    """pip < 23.3 (what ensurepip gives Python 3.11) matches extras only by their normalized spelling."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    script = (ROOT / "scripts" / "install.sh").read_text()
+    wanted = re.search(r'--test\) extras="\[([^\]]*)\]"', script).group(1).split(",")
+    for extra in wanted:
+        assert extra in project["optional-dependencies"], extra
+        assert extra == re.sub(r"[-_.]+", "-", extra).lower(), f"extra {extra!r} is not in normalized form"
 
 
 def test_install_script_uses_the_constraints() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-dm_env = pytest.importorskip("dm_env", reason="needs the [dm_control] extra")
+dm_env = pytest.importorskip("dm_env", reason="needs the [dm-control] extra")
 absltest = pytest.importorskip("absl.testing.absltest")
 
 from dm_env import test_utils  # noqa: E402
