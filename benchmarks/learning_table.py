@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import tyro
 
+from hilserl_bench.cli_checks import round_floats
 from hilserl_bench.data.recorder import record_episodes
 from hilserl_bench.rollout import atomic_output
 from hilserl_bench.training.config import TrainConfig
@@ -44,8 +45,10 @@ class LearningTable:
     """Seeds of the main variant (RLPD + interventions); the baselines run with the first seed."""
     env_steps: int = 32_000
     """Env steps per run (the paper's RAM budget)."""
-    demos: int = 20
-    """Expert demos recorded for the demo buffer (the paper's 20)."""
+    demos: Path | None = None
+    """Folder of recorded demos, as `train --demos PATH` (default: record --num-demos into <out>/demos/)."""
+    num_demos: int = 20
+    """Expert demos to record when --demos is not given (the paper's 20)."""
     eval_episodes: int = 100
     """Evaluation episodes per run."""
     variants: tuple[str, ...] = tuple(VARIANTS)
@@ -59,9 +62,10 @@ class LearningTable:
 
 
 def main(cfg: LearningTable) -> None:
-    demo_dir = cfg.out / "demos" / f"{cfg.task}_state"
-    if not demo_dir.exists() or len(list(demo_dir.glob("episode_*.npz"))) < cfg.demos:
-        record_episodes(cfg.task, episodes=cfg.demos, out_dir=demo_dir, seed=0, obs_mode="state")
+    demo_dir = cfg.demos if cfg.demos is not None else cfg.out / "demos" / f"{cfg.task}_state"
+    have = len(list(demo_dir.glob("episode_*.npz"))) if demo_dir.is_dir() else 0
+    if cfg.demos is None and have < cfg.num_demos:
+        record_episodes(cfg.task, episodes=cfg.num_demos - have, out_dir=demo_dir, seed=0, obs_mode="state")
     rows, curves = [], []
     for variant in cfg.variants:
         seeds = cfg.seeds if variant == "rlpd_interv" else cfg.seeds[:1]
@@ -85,9 +89,9 @@ def main(cfg: LearningTable) -> None:
     curve_table = pd.concat(curves, ignore_index=True)
     for name, frame in (("curves", curve_table), ("table", table)):
         with atomic_output(cfg.results / f"{cfg.task}_{name}.csv") as tmp:
-            frame.to_csv(tmp, index=False)
+            frame.round(6).to_csv(tmp, index=False)
     if cfg.json:
-        print(json.dumps({"task": cfg.task, "runs": rows}))
+        print(json.dumps(round_floats({"task": cfg.task, "runs": rows})))
     else:
         print(table.to_string(index=False))
         print(curve_table.pivot_table(index="bin", columns=["variant", "seed"], values="success").round(2).to_string())

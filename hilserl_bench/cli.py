@@ -20,14 +20,24 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tyro
+from tqdm import tqdm
 
 from hilserl_bench.backend_options import BackendOptions
+from hilserl_bench.cli_checks import (
+    DEFAULT_EPISODES,
+    check_positive,
+    check_video_path,
+    print_report,
+    resolve_obs_mode,
+    round_floats,
+)
+from hilserl_bench.cli_parse import PROG, parse_command
+from hilserl_bench.cli_parse import print_error as _error
 from hilserl_bench.errors import UserFacingError
-from hilserl_bench.main_job import RenderReadmeConfig, RunConfig, render_readme, run_main_job
+from hilserl_bench.main_job import RunConfig, run_main_job
 from hilserl_bench.policies import PolicyName
+from hilserl_bench.readme_pictures import RenderReadmeConfig, render_readme
 from hilserl_bench.rendering import RendererUnavailable, require_renderer
-
-PROG = "hilserl-bench"
 
 
 @dataclass(frozen=True)
@@ -43,18 +53,19 @@ class RolloutCmd:
     """Task id (see `hilserl-bench list`)."""
     policy: PolicyName = "expert"
     """Which policy acts."""
-    episodes: int = 10
+    episodes: int = DEFAULT_EPISODES
     """Number of episodes; episode i uses seed + i."""
     seed: int = 0
     """Seed of the first episode."""
-    obs_mode: Literal["state", "pixels"] = "state"
-    """Observation mode; pixels renders every policy camera each step (slower, needs OpenGL)."""
+    obs_mode: Literal["state", "pixels"] | None = None
+    """Observation mode; pixels renders every policy camera each step (slower, needs OpenGL).
+    Default: state with --backend sim, pixels with --backend real."""
     noise: float = 0.0
     """Action-noise scale for the scripted expert."""
     video: Path | None = None
-    """Record the first episode to this mp4 (overview camera)."""
+    """Record the first episode to this .mp4 file (a close view beside the policy cameras; sim only)."""
     json: bool = False
-    """Print one JSON object instead of a table."""
+    """Print one JSON object instead of a table (the same keys as `eval --json`)."""
     robot: Annotated[BackendOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=BackendOptions)
     """Which robot runs the task (`--backend real --robot-url URL` for hardware or the emulator)."""
 
@@ -78,6 +89,9 @@ class BenchEnvCmd:
     """Also time pixel observations and rendering (needs OpenGL)."""
     backend: Literal["sim", "real"] = "sim"
     """`real`: time the HTTP backend against a loopback emulator of the robot server (added latency per step)."""
+    robot_url: str | None = None
+    """With --backend real: time this already running robot server (e.g. `serve-sim --deterministic`) instead
+    of a loopback emulator started for the benchmark."""
     json: bool = False
     """Print one JSON object instead of a table."""
 
@@ -99,6 +113,8 @@ def _commands() -> dict[str, Any]:
 
     commands["export"] = ExportCmd
     return commands, {"env": BenchEnvCmd, "learner": BenchLearnerCmd}
+
+
 DESCRIPTION = "MuJoCo replicas of the HIL-SERL tasks behind one env interface for sim and real Franka arms."
 
 
@@ -120,27 +136,31 @@ def _rollout(cmd: RolloutCmd) -> int:
     from hilserl_bench.rollout import run_episodes, summarize
 
     registry.task_class(cmd.task)
-    if cmd.episodes < 1:
-        _error(f"--episodes must be >= 1, got {cmd.episodes}")
-        return 2
-    if cmd.obs_mode == "pixels" or cmd.video is not None:
+    check_positive(cmd.episodes, "--episodes")
+    obs_mode = resolve_obs_mode(cmd.obs_mode, cmd.robot, cmd.task)
+    if cmd.video is not None:
+        check_video_path(cmd.video)
+    if obs_mode == "pixels" or cmd.video is not None:
         require_renderer()
-    env = hb.make(cmd.task, obs_mode=cmd.obs_mode, render_mode="rgb_array" if cmd.video is not None else None,
+    env = hb.make(cmd.task, obs_mode=obs_mode, render_mode="rgb_array" if cmd.video is not None else None,
                   **cmd.robot.make_kwargs())
+    if cmd.video is not None and cmd.robot.backend == "sim":
+        from hilserl_bench.pictures import CloseUpView
+
+        env = CloseUpView(env)
     try:
         policy = make_policy(cmd.policy, env, noise=cmd.noise)
-        results = run_episodes(env, policy, cmd.episodes, cmd.seed, video_path=cmd.video)
+        with tqdm(total=cmd.episodes, unit="ep", desc=f"{cmd.policy} {cmd.task}", disable=cmd.json,
+                  file=sys.stderr) as bar:
+            results = run_episodes(env, policy, cmd.episodes, cmd.seed, video_path=cmd.video, progress=bar)
     finally:
         env.close()
-    report = {"task": cmd.task, "policy": cmd.policy, "obs_mode": cmd.obs_mode, "seed": cmd.seed,
+    report = {"task": cmd.task, "policy": cmd.policy, "obs_mode": obs_mode, "seed": cmd.seed,
               "noise": cmd.noise, **summarize(results)}
     if cmd.json:
-        print(json.dumps(report))
+        print(json.dumps(round_floats(report)))
         return 0
-    width = max(len(k) for k in report)
-    for key, value in report.items():
-        shown = "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
-        print(f"{key:<{width}}  {shown}")
+    print_report(report)
     if cmd.video is not None:
         print(f"video: {cmd.video}")
     return 0
@@ -151,15 +171,16 @@ def _bench_env(cmd: BenchEnvCmd) -> int:
     from hilserl_bench.bench_env import bench_env, format_bench
 
     registry.task_class(cmd.task)
+    check_positive(cmd.steps, "--steps")
     if cmd.backend == "real":
         from hilserl_bench.real.commands import BenchEnvHttpCmd
 
-        return BenchEnvHttpCmd(task=cmd.task, steps=cmd.steps, seed=cmd.seed, pixels=False, json=cmd.json).run()
-    if cmd.steps < 1:
-        _error(f"--steps must be >= 1, got {cmd.steps}")
-        return 2
+        return BenchEnvHttpCmd(task=cmd.task, steps=cmd.steps, seed=cmd.seed, pixels=False, json=cmd.json,
+                               robot_url=cmd.robot_url).run()
+    if cmd.robot_url is not None:
+        raise UserFacingError("--robot-url applies with --backend real only")
     result = bench_env(cmd.task, steps=cmd.steps, seed=cmd.seed, pixels=cmd.pixels)
-    print(json.dumps(result.to_dict()) if cmd.json else format_bench(result))
+    print(json.dumps(round_floats(result.to_dict())) if cmd.json else format_bench(result))
     return 0
 
 
@@ -182,19 +203,34 @@ def _dispatch(cmd: Any) -> int:
     return int(run() or 0)
 
 
-def _error(message: object) -> None:
-    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
+def _robot_hint(exc: Exception, cmd: Any) -> str:
+    from hilserl_bench.real.client import RobotConnectionError
+
+    if isinstance(exc, RobotConnectionError):
+        task = getattr(cmd, "task", None) or "T"
+        return ("; is the robot server running? Check --robot-url, or dry-run against the emulator: "
+                f"`hilserl-bench serve-sim --task {task}`")
+    return ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hilserl-bench`` script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["--version"], ["-V"]):
+        from hilserl_bench import __version__
+
+        print(f"{PROG} {__version__}")
+        return 0
     commands, bench_commands = _commands()
-    if args[:1] == ["bench"]:
-        cmd = tyro.extras.subcommand_cli_from_dict(bench_commands, prog=f"{PROG} bench", args=args[1:],
-                                                   description=BenchCmd.__doc__)
-    else:
-        cmd = tyro.extras.subcommand_cli_from_dict(commands, prog=PROG, args=args, description=DESCRIPTION)
+    try:
+        if args[:1] == ["bench"]:
+            cmd = parse_command(bench_commands, args[1:], f"{PROG} bench", BenchCmd.__doc__)
+        else:
+            cmd = parse_command(commands, args, PROG, DESCRIPTION)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    from hilserl_bench.real.cameras import CameraError
+    from hilserl_bench.real.client import RobotError
     from hilserl_bench.registry import UnknownTaskError
 
     try:
@@ -205,10 +241,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RendererUnavailable as exc:
         _error(exc)
         return 1
-    except (ValueError, FileNotFoundError, FileExistsError, UserFacingError) as exc:
+    except (RobotError, CameraError) as exc:
         if os.environ.get("HILSERL_DEBUG"):
             raise
-        _error(f"{type(exc).__name__}: {exc}")
+        _error(f"{exc}{_robot_hint(exc, cmd)}")
+        return 2
+    except (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, UserFacingError) as exc:
+        if os.environ.get("HILSERL_DEBUG"):
+            raise
+        _error(exc if isinstance(exc, UserFacingError) else f"{type(exc).__name__}: {exc}")
         return 2
     except KeyboardInterrupt:
         _error("interrupted")

@@ -1,8 +1,12 @@
 """Task registry, ``make()`` and the versioned gymnasium ids.
 
 Tasks register their class here (``@register``) when ``hilserl_bench.envs.tasks`` is
-imported; that import is deferred to the first lookup so ``import hilserl_bench``
-stays cheap and never imports MuJoCo before the headless GL backend is chosen.
+imported. That happens at the end of this module, so ``import hilserl_bench`` is all
+``gym.make("hilserl_bench/RamInsertion-v0")`` needs, and ``gym.make("hilserl_bench:
+hilserl_bench/RamInsertion-v0")`` needs no import at all (gymnasium imports the module
+named before the colon; gymnasium 1.x has no plugin entry points to discover packages
+by). ``hilserl_bench/__init__.py`` chooses the headless GL backend before importing
+this module, so MuJoCo is still imported only after ``MUJOCO_GL`` is set.
 """
 
 from __future__ import annotations
@@ -103,3 +107,16 @@ def make(task_id: str, backend: str = "sim", obs_mode: str = "pixels", render_mo
     from hilserl_bench.envs.sim_backend import SimBackend
 
     return FrankaEnv(task, SimBackend(task, sim_config), obs_mode=obs_mode, render_mode=render_mode)
+
+
+def _register_all() -> None:
+    """Register every task (and its gymnasium id) now; a broken optional task must not break the import."""
+    try:
+        _load()
+    except ImportError as exc:  # pragma: no cover  (reported again, with its cause, at the first lookup)
+        import warnings
+
+        warnings.warn(f"hilserl_bench tasks could not be registered yet: {exc}", stacklevel=2)
+
+
+_register_all()

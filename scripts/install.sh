@@ -2,12 +2,12 @@
 # Install hilserl-bench into ./.venv, plus the system OpenGL libraries headless rendering needs.
 #
 #   bash scripts/install.sh          # package and runtime dependencies
-#   bash scripts/install.sh --test   # also pytest and ruff
+#   bash scripts/install.sh --test   # also pytest, ruff and the [dm-control] extra the tests cover
 #
 # Safe to re-run: apt is used only for missing libraries, the venv is created only if
-# absent, and pip runs only when pyproject.toml or the extras changed since the last
-# successful install. Works from any directory. Set PYTHON to choose the interpreter
-# (default: python3, which must be 3.11 or newer).
+# absent, and pip runs only when pyproject.toml, constraints.txt or the extras changed
+# since the last successful install. Versions are held to constraints.txt (known good).
+# Works from any directory. Set PYTHON to choose the interpreter (default: python3, 3.11+).
 set -euo pipefail
 
 usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -15,7 +15,7 @@ usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 extras=""
 for arg in "$@"; do
   case "$arg" in
-    --test) extras="[test]" ;;
+    --test) extras="[test,dm-control]" ;;
     -h | --help) usage; exit 0 ;;
     *) echo "install.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
@@ -87,15 +87,15 @@ fi
 
 # 3. The package (editable), skipped when nothing changed since the last install.
 stamp=".venv/.hilserl-bench-install"
-hash="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+hash="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 want="$hash extras=${extras:-none}"
 have="$(cat "$stamp" 2>/dev/null || true)"
-if [[ "$have" == "$want" || (-z "$extras" && "$have" == "$hash extras=[test]") ]] \
+if [[ "$have" == "$want" || (-z "$extras" && "$have" == "$hash extras=[test,dm-control]") ]] \
   && .venv/bin/python -c 'import hilserl_bench' 2>/dev/null; then
   log "hilserl-bench${extras} already installed in .venv"
 else
   log "pip install -e .${extras} (first time: a few minutes)"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".${extras}"
   echo "$want" >"$stamp"
 fi
 log "done: .venv/bin/hilserl-bench --help"

@@ -197,3 +197,57 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     test_command = next(c for c in commands if "--test" in c)
     ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert test_command in ci_lines
+
+
+def test_rerun_with_other_settings_replaces_the_previous_run(fake: str, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results"
+    keep = out / "my_notes.txt"
+    assert main(["run", "--out", str(out), "--episodes", "2", "--tasks", fake, "--no-baselines"]) == 0
+    keep.write_text("mine")
+    assert (out / f"{fake}.mp4").exists()
+    assert main(["run", "--out", str(out), "--episodes", "3", "--seed", "1", "--tasks", fake, "--no-baselines",
+                 "--no-video"]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["settings"]["seed"] == 1 and run["complete"] and run["tasks"] == [fake]
+    assert not (out / f"{fake}.mp4").exists(), "a video of the previous run stayed beside this run's CSVs"
+    assert sorted(pd.read_csv(out / "rollouts.csv")["seed"].unique()) == [1, 2, 3]
+    assert keep.read_text() == "mine", "files the run did not write are left alone"
+    assert "run.json" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not REAL_TASKS, reason="real tasks not registered yet")
+def test_rerun_retrains_bc_instead_of_reusing_a_stale_checkpoint(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results"
+    args = ["run", "--out", str(out), "--tasks", "ram_insertion", "--policies", "expert", "--episodes", "1",
+            "--no-video", "--baseline-steps", "2"]
+    assert main(args) == 0
+    first = json.loads((out / "baselines" / "ram_insertion_bc" / "config.json").read_text())
+    assert main([*args, "--seed", "1"]) == 0, capsys.readouterr().err
+    second = json.loads((out / "baselines" / "ram_insertion_bc" / "config.json").read_text())
+    assert (first["seed"], second["seed"]) == (0, 1)
+    assert "resuming" not in capsys.readouterr().err
+
+
+def test_run_help_mentions_the_bc_stage_and_its_outputs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "BC" in text and "demos/" in text and "baselines/" in text and "run.json" in text
+
+
+def test_rollout_shows_progress_on_stderr(fake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rollout", "--task", fake, "--episodes", "3"]) == 0
+    captured = capsys.readouterr()
+    assert "3/3" in captured.err and "3/3" not in captured.out
+
+
+def test_run_never_deletes_a_folder_no_run_json_lists(fake: str, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    mine = tmp_path / "demos" / f"{fake}_state"
+    mine.mkdir(parents=True)
+    (mine / "episode_000000.npz").write_bytes(b"a person's own recording")
+    assert main(["run", "--out", str(tmp_path), "--episodes", "1", "--tasks", fake, "--no-video"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "run.json" in err and "--out" in err
+    assert (mine / "episode_000000.npz").read_bytes() == b"a person's own recording"

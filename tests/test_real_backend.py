@@ -301,7 +301,7 @@ def test_config_file_and_calibrate(emulator, tmp_path, capsys):
         load_config({"timeot_s": 1.0})
     server, core = emulator()
     path = tmp_path / "robot.json"
-    assert CalibrateCmd(task=TASK, robot_url=server.url, config=path).run() == 0
+    assert CalibrateCmd(task=TASK, robot_url=server.url, robot_config=path).run() == 0
     written = np.array(json.loads(path.read_text())["tasks"][TASK]["target_pose"])
     np.testing.assert_allclose(written, core.sim.arms[0].tcp_pose(), atol=1e-6)
     env, sim_task = hilserl_bench.make(TASK, backend="real", config=path), RamInsertion()

@@ -1,4 +1,4 @@
-"""On-disk episode format, version 1: one ``.npz`` per episode, readable with numpy alone, no pickle.
+"""On-disk episode format, version 2: one ``.npz`` per episode, readable with numpy alone, no pickle.
 
 An episode of ``T`` steps holds (``np.load(path, allow_pickle=False)``):
 
@@ -8,6 +8,11 @@ key                shape                dtype    meaning
 ``state``          (T+1, D)             float32  flattened state of obs_0 .. obs_T (next_obs of
                                                  step t is obs_{t+1}: every frame stored once)
 ``images/<cam>``   (T+1, H, W, 3)       uint8    camera frames of obs_0 .. obs_T (pixels mode only)
+``task_state``     (T+1, K)             float32  optional (v2): the privileged task-state columns of
+                                                 the state-mode stack (scaled), recorded beside images
+                                                 in simulation; metadata ``state_stack`` describes
+                                                 ``[state | task_state]`` so one demo set serves both
+                                                 observation modes (:func:`load_dataset`)
 ``actions``        (T, A)               float32  executed action in the policy (TCP) frame:
                                                  ``intervene_action`` on intervened steps
 ``rewards``        (T,)                 float32  env reward
@@ -22,7 +27,8 @@ key                shape                dtype    meaning
                                                  success, created (UTC ISO time), free extras
 =================  ===================  =======  ==================================================
 
-Files are zip-deflated (``np.savez_compressed``) and written atomically: a hidden temp file
+Version 1 files (no ``task_state``) are read unchanged. Files are zip-deflated
+(``np.savez_compressed``) and written atomically: a hidden temp file
 ``.<name>.<random>.tmp`` in the same directory, fsync, ``os.replace``, so a reader never sees a
 half-written episode; loaders ignore the temp names (:data:`TEMP_GLOB`).
 """
@@ -42,7 +48,8 @@ from typing import Any
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2 added the optional ``task_state`` array and ``state_stack`` metadata; version 1 files stay readable."""
 TEMP_GLOB = ".*.tmp"
 """Names of in-flight temp files (left only by a killed writer); loaders ignore them."""
 EPISODE_GLOB = "*.npz"
@@ -74,6 +81,8 @@ class Episode:
     metadata: dict[str, Any] = field(default_factory=dict)
     labels: np.ndarray | None = None
     """Optional per-frame success labels (T+1,) int8: 1 success, -1 failure, 0 unlabelled (reward-classifier data)."""
+    task_state: np.ndarray | None = None
+    """Optional (T+1, K) scaled privileged task state beside images (see :func:`as_state_episode`)."""
     path: Path | None = None
     """Where it was loaded from (``None`` for an episode built in memory)."""
 
@@ -88,6 +97,8 @@ class Episode:
         out.update({f"images/{cam}": frames for cam, frames in self.images.items()})
         if self.labels is not None:
             out["labels"] = self.labels
+        if self.task_state is not None:
+            out["task_state"] = self.task_state
         return out
 
 
@@ -124,6 +135,8 @@ def save_episode(path: str | Path, episode: Episode) -> Path:
     meta = {**episode.metadata, "format_version": FORMAT_VERSION}
     arrays = {k: np.asarray(v, dtype=STEP_KEYS.get(k)) for k, v in episode.arrays().items()}
     arrays["state"] = np.asarray(episode.state, dtype=np.float32)
+    if "task_state" in arrays:
+        arrays["task_state"] = np.asarray(arrays["task_state"], dtype=np.float32)
     _validate(Path(path), arrays, meta)
     arrays["metadata"] = np.array(json.dumps(meta, sort_keys=True))
     return atomic_savez(path, arrays)
@@ -141,7 +154,8 @@ def load_episode(path: str | Path) -> Episode:
     except (FileNotFoundError, EpisodeFormatError):
         raise
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, KeyError) as exc:
-        raise EpisodeFormatError(f"{path}: not a readable episode file (corrupt or truncated?): {exc}") from exc
+        raise EpisodeFormatError(f"{path}: not a readable episode file (corrupt or truncated?): {_reason(exc)}; "
+                                 "delete it or record it again") from exc
     if "metadata" not in arrays:
         raise EpisodeFormatError(f"{path}: missing key 'metadata'")
     try:
@@ -153,7 +167,27 @@ def load_episode(path: str | Path) -> Episode:
     _validate(path, arrays, meta)
     images = {k[len("images/"):]: v for k, v in arrays.items() if k.startswith("images/")}
     return Episode(state=arrays["state"], images=images, metadata=meta, path=path, labels=arrays.get("labels"),
-                   **{k: arrays[k] for k in STEP_KEYS})
+                   task_state=arrays.get("task_state"), **{k: arrays[k] for k in STEP_KEYS})
+
+
+def as_state_episode(episode: Episode) -> Episode:
+    """The state-mode view of a pixels episode recorded with ``task_state``: images dropped, task columns appended.
+
+    The pixels stack's state layout is a prefix of the state-mode layout (same keys, same
+    units), so ``[state | task_state]`` is exactly what the state-mode stack would have stored.
+    """
+    stack = episode.metadata.get("state_stack")
+    if episode.task_state is None or not stack:
+        raise EpisodeFormatError(f"{episode.path}: recorded without task state; record state demos for state mode")
+    meta = {**episode.metadata, "stack": stack}
+    meta.pop("state_stack")
+    return Episode(state=np.concatenate([episode.state, episode.task_state], axis=1), images={}, metadata=meta,
+                   path=episode.path, labels=episode.labels, **{k: getattr(episode, k) for k in STEP_KEYS})
+
+
+def serves_state_mode(metadata: Mapping[str, Any]) -> bool:
+    """Whether an episode's metadata says it carries the state-mode columns beside its images."""
+    return bool(metadata.get("state_stack"))
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
@@ -163,7 +197,19 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         with np.load(path, allow_pickle=False) as npz:
             return json.loads(str(npz["metadata"]))
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, KeyError, TypeError) as exc:
-        raise EpisodeFormatError(f"{path}: cannot read episode metadata: {exc}") from exc
+        raise EpisodeFormatError(f"{path}: cannot read episode metadata: {_reason(exc)}") from exc
+
+
+def _reason(exc: BaseException) -> str:
+    """Why numpy could not read a file, without numpy's advice to load with ``allow_pickle``.
+
+    Episode files never hold pickles; loading an untrusted pickle runs arbitrary code, so
+    a file that numpy takes for one is reported as not an episode archive.
+    """
+    text = str(exc)
+    if "pickle" in text.lower():
+        return "not a numpy .npz archive"
+    return text or type(exc).__name__
 
 
 def _validate(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> None:
@@ -180,7 +226,8 @@ def _validate(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, A
     for key in ("state", *STEP_KEYS):
         if key not in arrays:
             raise fail(f"missing key {key!r}")
-    unknown = [k for k in arrays if k not in STEP_KEYS and k not in ("state", "labels") and not k.startswith("images/")]
+    unknown = [k for k in arrays if k not in STEP_KEYS and k not in ("state", "labels", "task_state")
+               and not k.startswith("images/")]
     if unknown:
         raise fail(f"unexpected keys {unknown}")
     state, actions = arrays["state"], arrays["actions"]
@@ -204,6 +251,15 @@ def _validate(path: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, A
     if labels is not None and (labels.shape != (steps + 1,) or labels.dtype != np.int8
                                or not np.isin(labels, (-1, 0, 1)).all()):
         raise fail(f"'labels' must be ({steps + 1},) int8 in {{-1, 0, 1}}, got {labels.shape} {labels.dtype}")
+    task_state = arrays.get("task_state")
+    if task_state is not None:
+        if version < 2:
+            raise fail("'task_state' needs format version 2")
+        if task_state.ndim != 2 or task_state.shape[0] != steps + 1 or task_state.dtype != np.float32:
+            raise fail(f"'task_state' must be ({steps + 1}, K) float32, got {task_state.shape} {task_state.dtype}")
+        state_layout = (meta.get("state_stack") or {}).get("state_layout")
+        if not state_layout or state_layout[-1][2] != state.shape[1] + task_state.shape[1]:
+            raise fail("'task_state' needs a metadata 'state_stack' whose layout covers state + task_state")
     stack = meta.get("stack") or {}
     if "action_dim" in stack and stack["action_dim"] != actions.shape[1]:
         raise fail(f"actions have {actions.shape[1]} dims but the stack says {stack['action_dim']}")
@@ -235,6 +291,9 @@ def load_dataset(directory: str | Path, expect: Mapping[str, Any] | None = None)
     episodes = []
     for path in files:
         episode = load_episode(path)
+        if (expect is not None and expect.get("obs_mode") == "state" and episode.task_state is not None
+                and episode.metadata.get("stack", {}).get("obs_mode") == "pixels"):
+            episode = as_state_episode(episode)
         reference = expect if expect is not None else episodes[0].metadata.get("stack", {}) if episodes else None
         if reference is not None:
             problems = stack_mismatches(episode.metadata.get("stack", {}), reference)

@@ -23,6 +23,7 @@ import numpy as np
 import tyro
 
 from hilserl_bench.backend_options import BackendOptions
+from hilserl_bench.cli_checks import DEFAULT_EPISODES, check_out_dir, check_positive, resolve_obs_mode
 from hilserl_bench.data.episode_format import (
     STEP_KEYS,
     Episode,
@@ -98,6 +99,17 @@ class _RawTap(gym.Wrapper):
         return (self.last_obs, *rest)
 
 
+def _state_stack(task_id: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The state-mode training stack's description (built once, no physics stepped)."""
+    from hilserl_bench.data.learning_env import make_learning_env
+
+    env = make_learning_env(task_id, obs_mode="state", **overrides)
+    try:
+        return describe_stack(env)
+    finally:
+        env.close()
+
+
 class ExpertDriver:
     """The training stack of ``task_id`` driven by its scripted expert (see the module docstring)."""
 
@@ -112,6 +124,17 @@ class ExpertDriver:
         self.frame = next(w for w in wrapper_chain(self.env) if isinstance(w, RelativeFrame))
         self.expert = make_expert(self.raw, noise=noise)
         self.last_expert_action: np.ndarray | None = None
+        self.state_stack = _state_stack(task_id, overrides) if obs_mode == "pixels" and backend == "sim" else None
+        """Simulated pixels demos also carry the state-mode columns, so one demo set serves both modes."""
+
+    def task_columns(self) -> np.ndarray:
+        """The state-mode stack's task columns (scaled) for the current frame; needs :attr:`state_stack`."""
+        raw = self.raw.unwrapped
+        values = raw.task.task_state(raw.backend.scene_state(), raw._states)
+        units = self.state_stack["state_units"]
+        parts = [np.asarray(values[key[len("task/"):]], dtype=np.float64).reshape(-1) / np.asarray(units[a:b])
+                 for key, a, b in self.state_stack["state_layout"] if key.startswith("task/")]
+        return np.concatenate(parts).astype(np.float32)
 
     def reset(self, seed: int) -> dict[str, Any]:
         """Reset env and expert with ``seed`` (the expert's noise RNG too)."""
@@ -175,15 +198,22 @@ def record_episodes(task_id: str, policy: str = "expert", episodes: int = 10, ou
             if ep_seed in taken:
                 continue
             builder = EpisodeBuilder(driver.reset(ep_seed))
+            columns = [driver.task_columns()] if driver.state_stack else []
             done = False
             while not done:
                 action, obs, reward, terminated, truncated, info = driver.step()
                 builder.add(action, obs, reward, terminated, truncated, info)
+                if driver.state_stack:
+                    columns.append(driver.task_columns())
                 done = terminated or truncated
             if keep == "success" and not builder.success:
                 continue
             meta = {"task_id": task_id, "stack": stack, "seed": ep_seed, "source": "expert", "noise": noise}
-            written.append(save_episode(out_dir / f"episode_{index:06d}.npz", builder.build(meta)))
+            if driver.state_stack:
+                meta["state_stack"] = driver.state_stack
+            episode = builder.build(meta)
+            episode.task_state = np.stack(columns) if columns else None
+            written.append(save_episode(out_dir / f"episode_{index:06d}.npz", episode))
             index += 1
             if progress is not None:
                 progress.update(1)
@@ -207,14 +237,16 @@ class RecordCmd:
     """Teleoperate with this device instead of the expert (a person drives; see docs/human_in_the_loop.md)."""
     label: bool = False
     """With --device: label frames as success (Enter) / failure (Backspace) for reward-classifier data."""
-    episodes: int = 20
+    episodes: int = DEFAULT_EPISODES
     """Episodes to keep."""
     out: Path | None = None
     """Output directory (default demos/<task>_<obs_mode>); compatible existing episodes are kept and appended to."""
     seed: int = 0
     """Seed of the first attempt; attempt i uses seed + i."""
-    obs_mode: Literal["state", "pixels"] = "pixels"
-    """Observation mode to store: pixels (cameras + proprio, the paper's; needs OpenGL) or state."""
+    obs_mode: Literal["state", "pixels"] | None = None
+    """Observation mode to store: state (privileged object state, sim and serve-sim only) or pixels (cameras +
+    proprio, the paper's; needs OpenGL). Default: state with --backend sim, pixels with --backend real, the
+    same as train, so their defaults agree."""
     noise: float = 0.0
     """Std of Gaussian noise on the expert's actions (more varied demos)."""
     keep: Literal["success", "all"] = "success"
@@ -224,23 +256,32 @@ class RecordCmd:
 
     def run(self) -> int:
         """Record with a progress bar; print where the files went; return the exit code."""
+        import sys
+
         from tqdm import tqdm
 
+        from hilserl_bench.registry import task_class
+
+        task_class(self.task)
+        check_positive(self.episodes, "--episodes")
+        obs_mode = resolve_obs_mode(self.obs_mode, self.robot, self.task)
+        out = self.out if self.out is not None else Path("demos") / f"{self.task}_{obs_mode}"
+        check_out_dir(out)
         if self.device is not None:
             from hilserl_bench.teleop import RecordDeviceCmd
 
-            return RecordDeviceCmd(task=self.task, device=self.device, episodes=self.episodes, out=self.out,
-                                   seed=self.seed, obs_mode=self.obs_mode, keep=self.keep, label=self.label,
+            return RecordDeviceCmd(task=self.task, device=self.device, episodes=self.episodes, out=out,
+                                   seed=self.seed, obs_mode=obs_mode, keep=self.keep, label=self.label,
                                    robot=self.robot).run()
         if self.label:
             raise ValueError("--label needs a person with --device; the expert's episodes are labelled by success")
-        if self.obs_mode == "pixels":
+        if obs_mode == "pixels":
             from hilserl_bench.rendering import require_renderer
 
             require_renderer()
-        out = self.out if self.out is not None else Path("demos") / f"{self.task}_{self.obs_mode}"
-        with tqdm(total=self.episodes, desc=f"record {self.task}", unit="ep") as bar:
-            paths = record_episodes(self.task, self.policy, self.episodes, out, self.seed, self.obs_mode, self.noise,
+        with tqdm(total=self.episodes, desc=f"record {self.task}", unit="ep", file=sys.stderr) as bar:
+            paths = record_episodes(self.task, self.policy, self.episodes, out, self.seed, obs_mode, self.noise,
                                     self.keep, progress=bar, **self.robot.make_kwargs())
-        print(f"wrote {len(paths)} episodes to {out}")
+        print(f"wrote {len(paths)} {obs_mode} episodes to {out}; train on them with "
+              f"`hilserl-bench train --task {self.task} --demos {out}`")
         return 0

@@ -228,8 +228,10 @@ class RealBackend:
         if cfg is None and self.config.emulator:
             cfg = CameraConfig(kind="emulator")
         if cfg is None:
-            raise CameraError(f"camera {name!r} has no entry in the robot config's 'cameras' "
-                              f"(configured: {sorted(self.camera_configs)})")
+            configured = ", ".join(sorted(self.camera_configs)) or "none"
+            raise CameraError(f"camera {name!r} has no entry in the robot config's 'cameras' (configured: "
+                              f"{configured}); add it to the file given with --robot-config (see docs/real_robot.md), "
+                              "or add --emulator when the server is `hilserl-bench serve-sim`")
         if cfg.kind == "emulator" and not self.config.emulator:
             raise CameraError(f"camera {name!r} is an emulator camera but the config does not set emulator: true")
         calib = self.config.tasks.get(self.task.task_id)

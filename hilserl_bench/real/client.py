@@ -60,6 +60,14 @@ class ServerFlags:
     """Server-side episode clock (the emulator's simulated seconds)."""
 
 
+def _short_reason(exc: BaseException) -> str:
+    """The root cause of a requests failure ("Connection refused"), not urllib3's nested pool description."""
+    import re
+
+    match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(exc))
+    return match.group(1).strip() if match else type(exc).__name__
+
+
 class RobotClient:
     """One robot server at ``url`` (base URL; endpoint names are appended)."""
 
@@ -85,7 +93,7 @@ class RobotClient:
                 error: RobotConnectionError = RobotTimeoutError(
                     f"robot server {where} did not answer within {timeout or self.timeout_s:.2f} s")
             except requests.RequestException as exc:
-                error = RobotConnectionError(f"robot server {where} is unreachable: {type(exc).__name__}: {exc}")
+                error = RobotConnectionError(f"robot server {where} is unreachable ({_short_reason(exc)})")
             else:
                 if resp.status_code != 200:
                     raise RobotCommandError(f"robot server {where} answered HTTP {resp.status_code}: "

@@ -13,9 +13,10 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
+import tyro
 
 from hilserl_bench.real.config import DEFAULT_URL, write_task_pose
 
@@ -80,29 +81,26 @@ class CalibrateCmd:
     """Task id whose pose is written (tasks.<task>.<pose> in the config)."""
     robot_url: str = DEFAULT_URL
     """Robot server base URL."""
-    config: Path = Path("robot_config.json")
-    """Robot config (JSON) to update; created when missing."""
+    robot_config: Annotated[Path, tyro.conf.arg(aliases=("--config",))] = Path("robot_config.json")
+    """Robot config (JSON) to update; created when missing (the same --robot-config as every other command)."""
     pose: Literal["target_pose", "reset_pose"] = "target_pose"
     """Which pose to record: the success pose (default) or the nominal reset pose."""
     timeout_s: float = 2.0
     """HTTP timeout (s)."""
 
     def run(self) -> int:
-        from hilserl_bench.real.client import RobotClient, RobotError
+        from hilserl_bench.real.client import RobotClient
         from hilserl_bench.registry import task_class
 
         task_class(self.task)
         client = RobotClient(self.robot_url, timeout_s=self.timeout_s)
         try:
             state, _ = client.read_state()
-        except RobotError as exc:
-            print(f"hilserl-bench: error: {exc}", file=sys.stderr)
-            return 1
         finally:
             client.close()
-        write_task_pose(self.config, self.task, self.pose, state.pose, url=self.robot_url)
+        write_task_pose(self.robot_config, self.task, self.pose, state.pose, url=self.robot_url)
         shown = ", ".join(f"{v:.4f}" for v in state.pose)
-        print(f"wrote tasks.{self.task}.{self.pose} = [{shown}] to {self.config}")
+        print(f"wrote tasks.{self.task}.{self.pose} = [{shown}] to {self.robot_config}")
         return 0
 
 
@@ -120,14 +118,18 @@ class BenchEnvHttpCmd:
     """Pixel observations (camera frames cross HTTP too; needs OpenGL)."""
     json: bool = False
     """Print one JSON object instead of a table."""
+    robot_url: str | None = None
+    """Time this running robot server (e.g. `serve-sim --deterministic`) instead of a loopback emulator."""
 
     def run(self) -> int:
         if self.steps < 1:
             print(f"hilserl-bench: error: --steps must be >= 1, got {self.steps}", file=sys.stderr)
             return 2
-        result = bench_env_http(self.task, self.steps, self.seed, self.pixels)
+        result = bench_env_http(self.task, self.steps, self.seed, self.pixels, self.robot_url)
         if self.json:
-            print(json.dumps(result))
+            from hilserl_bench.cli_checks import round_floats
+
+            print(json.dumps(round_floats(result)))
         else:
             width = max(len(k) for k in result)
             for key, value in result.items():
@@ -149,8 +151,13 @@ def _time_steps(env: Any, steps: int, seed: int) -> float:
     return elapsed
 
 
-def bench_env_http(task: str, steps: int = 100, seed: int = 0, pixels: bool = False) -> dict[str, Any]:
-    """Steps/s and per-step latency over HTTP (loopback emulator, step mode) vs the sim backend."""
+def bench_env_http(task: str, steps: int = 100, seed: int = 0, pixels: bool = False,
+                   robot_url: str | None = None) -> dict[str, Any]:
+    """Steps/s and per-step latency over HTTP (loopback emulator, step mode) vs the sim backend.
+
+    With ``robot_url`` the HTTP side is that running server (an emulator started with
+    ``serve-sim``), so the request count per step is not available and is omitted.
+    """
     import hilserl_bench as hb
     from hilserl_bench.envs.emulator import EmulatorConfig, EmulatorCore
     from hilserl_bench.envs.emulator_app import create_app, serve_in_thread
@@ -161,6 +168,16 @@ def bench_env_http(task: str, steps: int = 100, seed: int = 0, pixels: bool = Fa
         sim_s = _time_steps(sim, steps, seed)
     finally:
         sim.close()
+    if robot_url is not None:
+        env = hb.make(task, backend="real", obs_mode=obs_mode, robot_url=robot_url, config={"emulator": True})
+        try:
+            http_s = _time_steps(env, steps, seed)
+        finally:
+            env.close()
+        return {"task": task, "steps": steps, "obs_mode": obs_mode, "robot_url": robot_url,
+                "http_steps_per_s": steps / http_s, "sim_steps_per_s": steps / sim_s,
+                "http_step_ms": 1e3 * http_s / steps, "sim_step_ms": 1e3 * sim_s / steps,
+                "added_latency_ms": 1e3 * (http_s - sim_s) / steps}
     core = EmulatorCore(task, EmulatorConfig(time_model="step"))
     server = serve_in_thread(create_app(core))
     try:

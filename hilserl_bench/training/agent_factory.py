@@ -9,6 +9,7 @@ agents into flat numpy arrays for checkpoints. The loop talks to every agent kin
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +63,16 @@ class AgentHandle:
     def load_state_dict(self, arrays: dict[str, np.ndarray]) -> None:
         self.agent = from_state_dict(self.agent, arrays)
 
-    def pretrain(self, prior: ReplayBuffer, steps: int, batch_size: int, seed: int) -> None:
-        """BC / HG-DAgger pretraining on the demo buffer."""
+    def pretrain(self, prior: ReplayBuffer, steps: int, batch_size: int, seed: int,
+                 progress: Callable[[int], Any] | None = None) -> None:
+        """BC / HG-DAgger pretraining on the demo buffer; ``progress(1)`` after each update (a progress bar)."""
         if len(prior) == 0:
             raise ValueError("BC needs demonstrations but the demo buffer is empty")
         for step in range(steps):
             batch = prior.sample(np.random.default_rng([seed, 15485863, step]), batch_size)
             self.update(batch)
+            if progress is not None:
+                progress(1)
 
 
 def build_agent(cfg: Any, obs_example: dict[str, Any], action_dim: int, stack: dict[str, Any]) -> AgentHandle:

@@ -31,6 +31,25 @@ class CheckpointError(UserFacingError):
     """A checkpoint that cannot be used (corrupt, another task, another format)."""
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+def file_mode() -> int:
+    """Mode of a new file under the process umask: ``mkstemp`` makes 0600 files, colleagues should read results."""
+    return 0o666 & ~_UMASK
+
+
+def dir_mode() -> int:
+    """Mode of a new folder under the process umask (``mkdtemp`` makes 0700 folders)."""
+    return 0o777 & ~_UMASK
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -46,6 +65,7 @@ def write_json_atomic(path: Path, payload: Any) -> None:
         json.dump(payload, f, indent=1)
         f.flush()
         os.fsync(f.fileno())
+    os.chmod(tmp, file_mode())
     os.replace(tmp, path)
 
 
@@ -56,12 +76,15 @@ def save_checkpoint(run_dir: Path, tag: int, arrays: dict[str, np.ndarray], meta
     final = run_dir / f"ckpt_{tag:08d}"
     tmp = Path(tempfile.mkdtemp(dir=run_dir, prefix=f".ckpt_{tag:08d}."))
     try:
+        os.chmod(tmp, dir_mode())
         with open(tmp / "arrays.npz", "wb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp / "arrays.npz", file_mode())
         for name, write in buffer_writers.items():
             write(tmp / f"{name}.npz")
+            os.chmod(tmp / f"{name}.npz", file_mode())
         write_json_atomic(tmp / "meta.json", {"format_version": FORMAT_VERSION, **meta})
         _fsync_dir(tmp)
         if final.exists():

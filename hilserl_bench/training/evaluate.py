@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +13,15 @@ import numpy as np
 import tyro
 
 from hilserl_bench.backend_options import BackendOptions
+from hilserl_bench.cli_checks import (
+    DEFAULT_EPISODES,
+    check_positive,
+    print_report,
+    resolve_obs_mode,
+    round_floats,
+)
 from hilserl_bench.data.learning_env import describe_stack, make_learning_env
+from hilserl_bench.errors import UserFacingError
 from hilserl_bench.training import checkpoint as ckpt
 from hilserl_bench.training.agent_factory import build_agent
 from hilserl_bench.training.config import TrainConfig
@@ -34,58 +43,81 @@ def load_policy(run_dir: Path, env: Any) -> Any:
     return agent
 
 
-def evaluate_run(run_dir: Path, episodes: int = 100, seed: int = 10_000, deterministic: bool = True,
-                 robot: BackendOptions | None = None) -> dict[str, Any]:
-    """Success rate, mean cycle time (s, over successes) and mean steps of the run's policy.
+class AgentPolicy:
+    """A trained agent behind the :class:`~hilserl_bench.policies.Policy` interface, so eval shares rollout's loop.
 
-    Evaluation seeds start at 10 000 so they never coincide with training episodes.
+    Deterministic evaluation takes the policy's mean action; stochastic evaluation samples
+    with a JAX key drawn from the episode's generator, so every episode replays alone.
     """
+
+    def __init__(self, agent: Any, deterministic: bool = True) -> None:
+        self.agent, self.deterministic = agent, deterministic
+        self._key = jax.random.PRNGKey(0)
+        self._t = 0
+
+    def reset(self, rng: np.random.Generator) -> None:
+        self._key = jax.random.PRNGKey(int(rng.integers(2**31)))
+        self._t = 0
+
+    def act(self, obs: Any) -> np.ndarray:
+        self._t += 1
+        if self.deterministic:
+            return self.agent.eval_act(obs)
+        return self.agent.act(obs, jax.random.fold_in(self._key, self._t))
+
+
+def evaluate_run(run_dir: Path, episodes: int = DEFAULT_EPISODES, seed: int = 10_000, deterministic: bool = True,
+                 robot: BackendOptions | None = None, progress: bool = False) -> dict[str, Any]:
+    """Success rate, mean steps, mean cycle time (s, over successes) and the rest of rollout's summary.
+
+    The figures come from :func:`~hilserl_bench.rollout.run_episodes` and
+    :func:`~hilserl_bench.rollout.summarize`, so ``eval --json`` and ``rollout --json``
+    share their keys. Evaluation seeds start at 10 000 so they never coincide with
+    training episodes.
+    """
+    from tqdm import tqdm
+
+    from hilserl_bench.rollout import run_episodes, summarize
+
     cfg = TrainConfig.load(run_dir)
     env = make_learning_env(cfg.task, obs_mode=cfg.obs_mode, **(robot or BackendOptions()).make_kwargs())
     try:
-        agent = load_policy(run_dir, env)
-        successes, steps, cycle = 0, [], []
-        for i in range(episodes):
-            obs, _ = env.reset(seed=seed + i)
-            key = jax.random.PRNGKey(seed + i)
-            for t in range(env.unwrapped.task.config.max_steps):
-                action = agent.eval_act(obs) if deterministic else agent.act(obs, jax.random.fold_in(key, t))
-                obs, _, terminated, truncated, info = env.step(action)
-                if terminated or truncated:
-                    break
-            steps.append(t + 1)
-            if info.get("succeed", False):
-                successes += 1
-                cycle.append((t + 1) * float(env.unwrapped.control_dt))
+        policy = AgentPolicy(load_policy(run_dir, env), deterministic)
+        with tqdm(total=episodes, unit="ep", desc=f"eval {cfg.task}", disable=not progress, file=sys.stderr) as bar:
+            results = run_episodes(env, policy, episodes, seed, progress=bar)
     finally:
         env.close()
-    return {"run": str(run_dir), "task": cfg.task, "agent": cfg.agent, "episodes": episodes,
-            "success_rate": successes / episodes, "mean_cycle_time_s": float(np.mean(cycle)) if cycle else None,
-            "mean_steps": float(np.mean(steps)), "deterministic": deterministic}
+    return {"run": str(run_dir), "task": cfg.task, "agent": cfg.agent, "obs_mode": cfg.obs_mode, "seed": seed,
+            "deterministic": deterministic, **summarize(results)}
 
 
 @dataclass(frozen=True)
 class EvalCmd:
     """Evaluate a training run's latest checkpoint (deterministic mean actions by default)."""
 
-    run_dir: Annotated[Path, tyro.conf.arg(name="run")]
-    """Run directory written by `hilserl-bench train --out`."""
-    episodes: int = 100
-    """Evaluation episodes (seeds 10000, 10001, ...)."""
+    run_dir: Annotated[Path, tyro.conf.arg(name="run", aliases=("--out",))]
+    """Run directory written by `hilserl-bench train --out` (`--out` is the same flag, as on train)."""
+    episodes: int = DEFAULT_EPISODES
+    """Evaluation episodes; episode i uses seed + i (the paper evaluates 100)."""
+    seed: int = 10_000
+    """Seed of the first evaluation episode (10000 and up never coincide with training episodes)."""
     stochastic: bool = False
     """Sample actions from the policy instead of taking its mean."""
     json: bool = False
-    """Print one JSON object."""
+    """Print one JSON object (the same keys as `rollout --json`)."""
     robot: Annotated[BackendOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=BackendOptions)
     """Which robot to evaluate on (`--backend real --robot-url URL` for hardware or the emulator)."""
 
     def run(self) -> int:
-        if self.episodes < 1:
-            raise ValueError(f"--episodes must be >= 1, got {self.episodes}")
-        report = evaluate_run(self.run_dir, self.episodes, deterministic=not self.stochastic, robot=self.robot)
+        check_positive(self.episodes, "--episodes")
+        if not Path(self.run_dir).is_dir():
+            raise UserFacingError(f"--run {self.run_dir} is not a folder; give the --out folder of a training run")
+        trained = TrainConfig.load(self.run_dir)
+        resolve_obs_mode(trained.obs_mode, self.robot, trained.task)
+        report = evaluate_run(self.run_dir, self.episodes, self.seed, deterministic=not self.stochastic,
+                              robot=self.robot, progress=not self.json)
         if self.json:
-            print(json.dumps(report))
+            print(json.dumps(round_floats(report)))
         else:
-            for key, value in report.items():
-                print(f"{key:<20} {value}")
+            print_report(report)
         return 0

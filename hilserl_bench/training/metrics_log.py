@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from hilserl_bench.training.checkpoint import file_mode
+
 WINDOW = 20
 """Episodes in the running averages (the paper's intervention-rate window)."""
 
@@ -68,6 +70,7 @@ class MetricsLog:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".metrics.", suffix=".csv")
         os.close(fd)
         pd.DataFrame(self.rows).to_csv(tmp, index=False)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, self.path)
 
 
