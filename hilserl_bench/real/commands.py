@@ -40,8 +40,9 @@ class ServeSimCmd:
     """Log every request."""
 
     def run(self) -> int:
-        from hilserl_bench.envs.emulator import EmulatorConfig, EmulatorCore
-        from hilserl_bench.envs.emulator_app import create_app, is_loopback, serve_in_thread
+        from hilserl_bench.envs.emulator import EmulatorConfig
+        from hilserl_bench.envs.emulator_app import is_loopback, serve_in_thread
+        from hilserl_bench.envs.emulator_wrench import app_for, emulator_for
         from hilserl_bench.registry import task_class
 
         task_class(self.task)
@@ -53,9 +54,9 @@ class ServeSimCmd:
             print(f"WARNING: serving on {self.host}: anyone who can reach this port can command the emulator",
                   file=sys.stderr)
         mode = "step" if self.deterministic else "wall"
-        core = EmulatorCore(self.task, EmulatorConfig(time_model=mode, max_catchup_s=self.max_catchup_s))
+        core = emulator_for(self.task, EmulatorConfig(time_model=mode, max_catchup_s=self.max_catchup_s))
         try:
-            server = serve_in_thread(create_app(core), self.host, self.port, verbose=self.verbose)
+            server = serve_in_thread(app_for(core), self.host, self.port, verbose=self.verbose)
         except OSError as exc:
             core.close()
             print(f"hilserl-bench: error: {exc}", file=sys.stderr)
@@ -152,8 +153,9 @@ def _time_steps(env: Any, steps: int, seed: int) -> float:
 def bench_env_http(task: str, steps: int = 100, seed: int = 0, pixels: bool = False) -> dict[str, Any]:
     """Steps/s and per-step latency over HTTP (loopback emulator, step mode) vs the sim backend."""
     import hilserl_bench as hb
-    from hilserl_bench.envs.emulator import EmulatorConfig, EmulatorCore
-    from hilserl_bench.envs.emulator_app import create_app, serve_in_thread
+    from hilserl_bench.envs.emulator import EmulatorConfig
+    from hilserl_bench.envs.emulator_app import serve_in_thread
+    from hilserl_bench.envs.emulator_wrench import app_for, emulator_for
 
     obs_mode = "pixels" if pixels else "state"
     sim = hb.make(task, obs_mode=obs_mode)
@@ -161,8 +163,8 @@ def bench_env_http(task: str, steps: int = 100, seed: int = 0, pixels: bool = Fa
         sim_s = _time_steps(sim, steps, seed)
     finally:
         sim.close()
-    core = EmulatorCore(task, EmulatorConfig(time_model="step"))
-    server = serve_in_thread(create_app(core))
+    core = emulator_for(task, EmulatorConfig(time_model="step"))
+    server = serve_in_thread(app_for(core))
     try:
         env = hb.make(task, backend="real", obs_mode=obs_mode, robot_url=server.url, config={"emulator": True})
         try:
