@@ -190,6 +190,7 @@ class EmulatorCore:
                 gripper_closed=bool(body.get("gripper_closed", False)),
                 object_poses={k: _vector(v, 7, f"object_poses.{k}") for k, v in body.get("object_poses", {}).items()},
                 held_objects={k: _vector(v, 7, f"held_objects.{k}") for k, v in body.get("held_objects", {}).items()},
+                friction={k: float(v) for k, v in body.get("friction", {}).items()},
             )
         else:
             plan = self.task.reset_plan(rng)

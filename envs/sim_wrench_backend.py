@@ -84,13 +84,19 @@ class SimWrenchBackend(SimBackend):
 
     def reset(self, plan: ResetPlan, reset_params: ImpedanceParams, episode_params: ImpedanceParams,
               rng: np.random.Generator) -> None:
-        """IK to the planned pose, props placed, tools welded in the closed hand, 1 s joint-PD settle."""
+        """IK to the planned pose, props placed, tools welded in the closed hand, 1 s joint-PD settle.
+
+        Free props are placed through ``qpos0``, so bodies that start asleep (``sleep="init"``,
+        the Jenga tower) are asleep at their new place after ``mj_resetData``.
+        """
         m, d = self.model, self.data
+        for name, pose in plan.object_poses.items():
+            m.qpos0[self._free_qpos(name)] = np.concatenate([pose[:3], geo.quat_to_mujoco(pose[3:])])
+        for name, value in plan.friction.items():
+            m.geom_friction[m.geom(name).id, 0] = value
         mujoco.mj_resetData(m, d)
         arm = self.arms[0]
         d.qpos[arm.qpos_addrs] = arm.solve_ik(plan.tcp_pose)
-        for name, pose in plan.object_poses.items():
-            self._place(name, pose)
         for name, rel in plan.held_objects.items():
             self._place(name, geo.pose_compose(plan.tcp_pose, rel))
         mujoco.mj_forward(m, d)

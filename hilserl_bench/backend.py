@@ -53,6 +53,8 @@ class ResetPlan:
     gripper_closed: bool
     object_poses: dict[str, np.ndarray] = field(default_factory=dict)
     held_objects: dict[str, np.ndarray] = field(default_factory=dict)
+    friction: dict[str, float] = field(default_factory=dict)
+    """Sliding friction per geom name for this episode (simulator only; hardware has what it has)."""
 
 
 @runtime_checkable
