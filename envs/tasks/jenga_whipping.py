@@ -113,7 +113,8 @@ class JengaWhipping(Task):
     @property
     def wrench_server(self) -> WrenchServerParams:
         centre = RESET_TCP[:3]
-        return WrenchServerParams(box_low=tuple(centre - [0.08, 0.08, 0.06]), box_high=tuple(centre + [0.08, 0.08, 0.06]),
+        half = np.array([0.08, 0.08, 0.06])
+        return WrenchServerParams(box_low=tuple(centre - half), box_high=tuple(centre + half),
                                   box_rotation=tuple(DOWN), free_axes=(5,))
 
     @property
@@ -127,7 +128,8 @@ class JengaWhipping(Task):
     @property
     def safety_box(self) -> SafetyBox:
         server = self.wrench_server
-        return SafetyBox(np.array([*server.box_low, -np.pi, -0.5, -np.pi]), np.array([*server.box_high, np.pi, 0.5, np.pi]))
+        return SafetyBox(np.array([*server.box_low, -np.pi, -0.5, -np.pi]),
+                         np.array([*server.box_high, np.pi, 0.5, np.pi]))
 
     # -- episode logic ------------------------------------------------------------------
     def reset_plan(self, rng: np.random.Generator) -> ResetPlan:
@@ -137,7 +139,8 @@ class JengaWhipping(Task):
         six[5] += rng.uniform(-cfg.tower_yaw, cfg.tower_yaw)
         tower = geo.pose_from_6d(six)
         shift = np.array([rng.uniform(-cfg.grasp_offset, cfg.grasp_offset), 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
-        turn = np.array([0.0, 0.0, 0.0, *geo.euler_to_quat(np.array([0.0, 0.0, rng.uniform(-cfg.grasp_yaw, cfg.grasp_yaw)]))])
+        yaw = rng.uniform(-cfg.grasp_yaw, cfg.grasp_yaw)
+        turn = np.array([0.0, 0.0, 0.0, *geo.euler_to_quat(np.array([0.0, 0.0, yaw]))])
         whip = geo.pose_compose(geo.pose_compose(WHIP_IN_TCP, turn), shift)
         friction = float(rng.uniform(*cfg.friction))
         poses = {"jenga_base": tower}
@@ -178,8 +181,9 @@ class JengaWhipping(Task):
         base_tilt = float(np.arccos(np.clip(geo.quat_to_mat(base[3:])[2, 2], -1.0, 1.0)))
         in_place = worst_xy < IN_PLACE_XY and worst_z < IN_PLACE_Z and worst_tilt < IN_PLACE_TILT and base_tilt < 0.05
         target = geo.pose_compose(inverse, scene.poses[block_name(*TARGET)])
+        shift = float(np.linalg.norm(target[:2] - self._offsets[TARGET][:2]))
         return Evaluation(bool(target_out and in_place), {
-            "target_out": float(target_out), "target_shift_cm": float(np.linalg.norm(target[:2] - self._offsets[TARGET][:2]) * 100),
+            "target_out": float(target_out), "target_shift_cm": shift * 100,
             "others_worst_shift_mm": float(worst_xy * 1e3), "others_worst_drop_mm": float(worst_z * 1e3)})
 
     def tip_position(self, scene: SceneState) -> np.ndarray:
