@@ -28,7 +28,7 @@ BLOCK_SIZE = (0.075, 0.025, 0.015)
 """Length, width, height (m)."""
 BLOCK_DENSITY = 600.0
 BLOCK_SOLREF = (0.004, 1.0)
-BLOCK_SOLIMP = (0.95, 0.99, 0.001, 0.5, 2.0)
+BLOCK_SOLIMP = (0.95, 0.99, 0.0005, 0.5, 2.0)
 BLOCK_FRICTION = 0.45
 """Nominal sliding friction of wood on wood (tasks randomise it)."""
 WOOD = ((0.80, 0.66, 0.45, 1.0), (0.74, 0.60, 0.40, 1.0))

@@ -212,5 +212,11 @@ class JengaWhipping(Task):
         spec.option.impratio = 1.0
         spec.worldbody.add_camera(name="side", pos=[0.55, -0.55, 0.6], xyaxes=[0.8, 0.6, 0, -0.25, 0.33, 0.91], fovy=50)
 
+    def tight_fit_geoms(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Free blocks against every block: how far stacked blocks sink into each other."""
+        if self._tower is None:
+            return ((), ())
+        return (self._tower.free_blocks, tuple(block_name(*key) for key in self._offsets))
+
     def tracked_bodies(self) -> tuple[str, ...]:
         return ("jenga_base", *(name for _, name in self._free_keys()), TIP_SEGMENT, "whip")
