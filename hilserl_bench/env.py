@@ -7,6 +7,10 @@ gymnasium env, doing what the official client does each 10 Hz step
 clip the target into the task's safety box, send it, apply the gripper rule, wait
 for the next tick, read the state and the cameras. Out-of-range actions are
 clipped silently (as on hardware); NaN/inf or a wrong shape raise ``ValueError``.
+Tasks with ``control_mode == "wrench"`` (the dynamic tasks) instead scale their action
+by the task's wrench scale into a base-frame wrench and send it to the wrench server
+variant (/wrench), as the official wrench env does; their proprioception adds ``q`` and
+``dq``, and ``full_length`` tasks (Jenga) are judged, and rewarded, at their last step only.
 
 Observations: ``state`` (tcp_pose, tcp_vel, tcp_force, tcp_torque, gripper_pose;
 keys prefixed ``left/`` / ``right/`` on dual-arm tasks) plus ``images`` (camera ->

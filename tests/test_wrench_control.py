@@ -170,3 +170,21 @@ def test_sim_and_http_trajectories_agree(wrench_server):
     assert float(np.abs(traces[1][-1, :3] - traces[1][0, :3]).max()) > 0.01, "random wrenches did not move the arm"
     http.close()
     sim.close()
+
+
+def test_hardware_reset_path_speaks_only_the_wrench_routes(wrench_server):
+    from hilserl_bench.real import RealBackend, RobotConfig
+    from hilserl_bench.robot_types import ImpedanceParams
+
+    server, core = wrench_server
+    task = hilserl_bench.task_class(TASK)()
+    backend = RealBackend(task, RobotConfig(robot_urls={"arm": server.url}, reset_settle_s=0.0))
+    backend.reset(task.reset_plan(np.random.default_rng(0)), ImpedanceParams(), ImpedanceParams(),
+                  np.random.default_rng(0))
+    assert core.requests.get("reset") == 1
+    assert not any(core.requests.get(route) for route in ("pose", "update_param", "jointreset"))
+    backend.arms[0].set_wrench(np.array([100.0, 0.0, -100.0, 0.0, 9.0, 0.0]))
+    np.testing.assert_allclose(core.sim.arms[0].controller.commanded, [20.0, 0.0, -1.0, 0.0, 1.5, 0.0])
+    with pytest.raises(ValueError, match="finite"):
+        backend.arms[0].set_wrench(np.array([np.nan, 0, 0, 0, 0, 0]))
+    backend.close()

@@ -41,6 +41,7 @@ from hilserl_bench.envs.props.jenga import (
     block_name,
     block_offsets,
 )
+from hilserl_bench.envs.props.scene_camera import add_look_at_camera
 from hilserl_bench.envs.props.whip import GRASP_IN_WHIP, LASH_LENGTH, SEGMENTS, WhipNames, add_whip
 from hilserl_bench.registry import register
 from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
@@ -210,7 +211,8 @@ class JengaWhipping(Task):
         add_grip_weld(spec, "whip")
         spec.option.cone = mujoco.mjtCone.mjCONE_PYRAMIDAL
         spec.option.impratio = 1.0
-        spec.worldbody.add_camera(name="side", pos=[0.55, -0.55, 0.6], xyaxes=[0.8, 0.6, 0, -0.25, 0.33, 0.91], fovy=50)
+        add_look_at_camera(spec, "side", pos=[1.25, -0.2, 0.45], target=[0.85, 0.18, 0.2], fovy=50)
+        add_look_at_camera(spec, "overview", pos=[1.45, -0.85, 0.85], target=[0.65, 0.0, 0.25], fovy=50)
 
     def tight_fit_geoms(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Free blocks against every block: how far stacked blocks sink into each other."""

@@ -36,6 +36,7 @@ from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props.held_tool import add_grip_weld
 from hilserl_bench.envs.props.pan import EGG_SEMI_AXES, HANDLE_GRASP_IN_PAN, PAN_HALF, WALL_HEIGHT, PanNames, add_pan
+from hilserl_bench.envs.props.scene_camera import add_look_at_camera
 from hilserl_bench.registry import register
 from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
 from hilserl_bench.wrench import WrenchServerParams
@@ -173,7 +174,8 @@ class ObjectFlipping(Task):
         egg = geo.pose_compose(pan, np.array([0.0, 0.0, EGG_RADIUS, 0.0, 0.0, 0.0, 1.0]))
         self._names = add_pan(spec, pan, egg)
         add_grip_weld(spec, "pan")
-        spec.worldbody.add_camera(name="side", pos=[0.8, -0.75, 0.75], xyaxes=[1, 0, 0, 0, 0.5, 0.87], fovy=45)
+        add_look_at_camera(spec, "side", pos=[0.85, -0.55, 0.75], target=[0.75, 0.0, 0.52], fovy=45)
+        add_look_at_camera(spec, "overview", pos=[1.35, -0.75, 0.95], target=[0.62, 0.0, 0.45], fovy=45)
 
     def tracked_bodies(self) -> tuple[str, ...]:
         return ("pan", "egg")
