@@ -20,10 +20,8 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from hilserl_bench.envs.props import FIT_SOLREF, METAL, PROP_CONAFFINITY, PROP_CONTYPE, body_frame
+from hilserl_bench.envs.props import FIT_SOLIMP, FIT_SOLREF, METAL, PROP_CONAFFINITY, PROP_CONTYPE, body_frame
 
-PAN_SOLIMP = (0.95, 0.99, 0.0005, 0.5, 2.0)
-"""Stiff prop contacts with the impedance rising within 0.5 mm: a shaken egg stays under 1 mm deep."""
 PAN_HALF = 0.11
 """Half the floor's side (m)."""
 FLOOR_HALF_THICKNESS = 0.003
@@ -62,7 +60,7 @@ def _geom(body: mujoco.MjsBody, name: str, gtype: mujoco.mjtGeom, pos, size, rgb
     geom = body.add_geom(name=name, type=gtype, pos=list(pos), size=list(size), rgba=list(rgba), mass=mass,
                          friction=[friction, 0.005, 0.0001])
     geom.contype, geom.conaffinity = PROP_CONTYPE, PROP_CONAFFINITY
-    geom.solref, geom.solimp = list(FIT_SOLREF), list(PAN_SOLIMP)
+    geom.solref, geom.solimp = list(FIT_SOLREF), list(FIT_SOLIMP)
     return geom
 
 
