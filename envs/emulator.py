@@ -58,13 +58,16 @@ class EmulatorConfig:
 class EmulatorCore:
     """The simulated cell plus the server-side state a real controller has (errors, e-stop, params)."""
 
+    backend_cls: type[SimBackend] = SimBackend
+    """The simulated cell's class (the wrench-controlled variant swaps it)."""
+
     def __init__(self, task_id: str, config: EmulatorConfig | None = None, **task_overrides: Any) -> None:
         self.config = config or EmulatorConfig()
         if self.config.time_model not in ("wall", "step"):
             raise ValueError(f"time_model={self.config.time_model!r}; choose 'wall' or 'step'")
         cls = task_class(task_id)
         self.task = cls(cls.default_config().replace(**task_overrides))
-        self.sim = SimBackend(self.task)
+        self.sim = self.backend_cls(self.task)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator-sim")
         self.params = [self.task.episode_params for _ in self.sim.arms]
         self._pending = [False] * len(self.sim.arms)
@@ -198,6 +201,7 @@ class EmulatorCore:
                 gripper_closed=bool(body.get("gripper_closed", False)),
                 object_poses={k: _vector(v, 7, f"object_poses.{k}") for k, v in body.get("object_poses", {}).items()},
                 held_objects={k: _vector(v, 7, f"held_objects.{k}") for k, v in body.get("held_objects", {}).items()},
+                friction={k: float(v) for k, v in body.get("friction", {}).items()},
             )
         else:
             plan = self.task.reset_plan(rng)

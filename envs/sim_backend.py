@@ -83,6 +83,10 @@ class SimBackend:
         config = config or SimConfig()
         spec = build_cell({"": np.array([0, 0, 0, 0, 0, 0, 1.0])})
         add_impedance_actuators(spec, "", fm.TCP_SITE)
+        if task.control_mode == "wrench":
+            from hilserl_bench.envs.wrench_controller import add_wrench_actuators
+
+            add_wrench_actuators(spec, "", fm.TCP_SITE, fm.JOINT_NAMES, task.wrench_server)
         spec.option.timestep = config.physics_dt
         task.build_scene(spec)
         if config.track_penetration:

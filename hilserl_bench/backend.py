@@ -53,6 +53,8 @@ class ResetPlan:
     gripper_closed: bool
     object_poses: dict[str, np.ndarray] = field(default_factory=dict)
     held_objects: dict[str, np.ndarray] = field(default_factory=dict)
+    friction: dict[str, float] = field(default_factory=dict)
+    """Sliding friction per geom name for this episode (simulator only; hardware has what it has)."""
 
 
 @runtime_checkable
@@ -73,6 +75,28 @@ class ArmBackend(Protocol):
 
     def joint_reset(self) -> None:
         """Joint-space move to the home configuration (/jointreset)."""
+
+    def clear_error(self) -> None:
+        """Recover from a controller error (/clearerr)."""
+
+
+@runtime_checkable
+class WrenchArmBackend(Protocol):
+    """One arm behind the wrench-controlled server variant (/wrench and /reset; no /pose,
+    /update_param or /jointreset). Tasks with ``control_mode == "wrench"`` drive their arms through this."""
+
+    def set_wrench(self, wrench: np.ndarray) -> None:
+        """Feed-forward wrench [fx, fy, fz, tx, ty, tz] (N, N m, base frame), held for at most
+        the server's command timeout (0.1 s) (the server's /wrench)."""
+
+    def wrench_reset(self) -> None:
+        """Joint-space PD back to the reset posture, then wrench control with no wrench (/reset)."""
+
+    def get_state(self) -> ArmState:
+        """Latest measured state (/getstate)."""
+
+    def set_gripper(self, closed: bool) -> None:
+        """Binary gripper command."""
 
     def clear_error(self) -> None:
         """Recover from a controller error (/clearerr)."""

@@ -7,6 +7,10 @@ gymnasium env, doing what the official client does each 10 Hz step
 clip the target into the task's safety box, send it, apply the gripper rule, wait
 for the next tick, read the state and the cameras. Out-of-range actions are
 clipped silently (as on hardware); NaN/inf or a wrong shape raise ``ValueError``.
+Tasks with ``control_mode == "wrench"`` (the dynamic tasks) instead scale their action
+by the task's wrench scale into a base-frame wrench and send it to the wrench server
+variant (/wrench), as the official wrench env does; their proprioception adds ``q`` and
+``dq``, and ``full_length`` tasks (Jenga) are judged, and rewarded, at their last step only.
 
 Observations: ``state`` (tcp_pose, tcp_vel, tcp_force, tcp_torque, gripper_pose;
 keys prefixed ``left/`` / ``right/`` on dual-arm tasks) plus ``images`` (camera ->
@@ -20,6 +24,7 @@ with ``intervene_action`` / ``teleop_action``).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Literal
 
 import gymnasium as gym
@@ -29,6 +34,7 @@ from hilserl_bench import geometry as geo
 from hilserl_bench.backend import Backend
 from hilserl_bench.robot_types import ArmState
 from hilserl_bench.task import Task
+from hilserl_bench.wrench import WRENCH_AXES
 
 ObsMode = Literal["pixels", "state"]
 OBS_MODES: tuple[str, ...] = ("pixels", "state")
@@ -54,6 +60,9 @@ class FrankaEnv(gym.Env):
         self._prefixes = tuple("" if n == 1 else f"{arm}/" for arm in task.arms)
         self._per_arm = 7 if task.learned_gripper else 6
         per_arm_names = _TWIST_NAMES + (("gripper",) if task.learned_gripper else ())
+        if task.control_mode == "wrench":
+            self._per_arm = len(task.wrench_axes)
+            per_arm_names = tuple(WRENCH_AXES[i] for i in task.wrench_axes)
         self.action_names = tuple(f"{p}{name}" for p in self._prefixes for name in per_arm_names)
         self.action_space = gym.spaces.Box(-1.0, 1.0, shape=(task.action_dim,), dtype=np.float32)
         self.observation_space = self._build_observation_space()
@@ -78,6 +87,9 @@ class FrankaEnv(gym.Env):
             state[f"{p}tcp_force"] = gym.spaces.Box(-inf, inf, (3,), np.float32)
             state[f"{p}tcp_torque"] = gym.spaces.Box(-inf, inf, (3,), np.float32)
             state[f"{p}gripper_pose"] = gym.spaces.Box(0.0, 1.0, (1,), np.float32)
+            if self.task.joint_proprio:
+                state[f"{p}q"] = gym.spaces.Box(-inf, inf, (7,), np.float32)
+                state[f"{p}dq"] = gym.spaces.Box(-inf, inf, (7,), np.float32)
         spaces: dict[str, gym.Space] = {"state": gym.spaces.Dict(state)}
         if self.obs_mode == "pixels":
             size = self.task.config.image_size
@@ -106,6 +118,8 @@ class FrankaEnv(gym.Env):
 
     def step(self, action: np.ndarray):
         action = np.clip(self.check_action(action), -1.0, 1.0)
+        if self.task.control_mode == "wrench":
+            return self._finish_step(self._send_wrenches(action))
         scale_t, scale_r, _ = self.task.config.action_scale
         box = self.task.safety_box
         now = self.backend.time
@@ -118,11 +132,21 @@ class FrankaEnv(gym.Env):
             arm.set_pose(box.clip(target))
             if self.task.learned_gripper:
                 self._apply_gripper(i, arm, float(a[6]), now)
-        timing = self.backend.wait_for_next_step()
+        return self._finish_step(self.backend.wait_for_next_step())
+
+    def _send_wrenches(self, action: np.ndarray) -> dict[str, float]:
+        """Wrench tasks: each arm's action block, scaled by the task's wrench scale, goes to /wrench."""
+        for i, arm in enumerate(self.backend.arms):
+            arm.set_wrench(self.task.action_to_wrench(action[i * self._per_arm:(i + 1) * self._per_arm]))
+        return self.backend.wait_for_next_step()
+
+    def _finish_step(self, timing: dict[str, float]):
         self._steps += 1
         self._states = tuple(arm.get_state() for arm in self.backend.arms)
         scene = self.backend.scene_state()
         evaluation = self.task.evaluate(scene, self._states)
+        if self.task.full_length and self._steps < self.task.config.max_steps:
+            evaluation = dataclasses.replace(evaluation, success=False)
         reward = self.task.reward(evaluation)
         estop = bool(self.backend.estopped)
         terminated = bool(evaluation.success) or estop
@@ -175,6 +199,9 @@ class FrankaEnv(gym.Env):
             state[f"{p}tcp_force"] = s.force.astype(np.float32)
             state[f"{p}tcp_torque"] = s.torque.astype(np.float32)
             state[f"{p}gripper_pose"] = np.array([s.gripper_pos], dtype=np.float32)
+            if self.task.joint_proprio:
+                state[f"{p}q"] = s.q.astype(np.float32)
+                state[f"{p}dq"] = s.dq.astype(np.float32)
         obs: dict[str, Any] = {"state": state}
         if self.obs_mode == "pixels":
             obs["images"] = self.backend.camera_frames(self.task.cameras)

@@ -104,6 +104,10 @@ def make(task_id: str, backend: str = "sim", obs_mode: str = "pixels", render_mo
         return make_real_env(task, obs_mode, render_mode, robot_url=robot_url, cameras=cameras, config=config)
     if robot_url is not None or cameras is not None or config is not None:
         raise ValueError("robot_url, cameras and config apply to backend='real' only")
+    if task.control_mode == "wrench":
+        from hilserl_bench.envs.sim_wrench_backend import SimWrenchBackend
+
+        return FrankaEnv(task, SimWrenchBackend(task, sim_config), obs_mode=obs_mode, render_mode=render_mode)
     from hilserl_bench.envs.sim_backend import SimBackend
 
     return FrankaEnv(task, SimBackend(task, sim_config), obs_mode=obs_mode, render_mode=render_mode)

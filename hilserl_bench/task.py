@@ -18,6 +18,7 @@ import numpy as np
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.robot_types import ArmState, ImpedanceParams, uniform_clips
+from hilserl_bench.wrench import WrenchServerParams, action_to_wrench
 
 if TYPE_CHECKING:
     import mujoco
@@ -132,6 +133,17 @@ class Task:
     cameras: tuple[str, ...] = ("wrist_1", "wrist_2")
     """Policy cameras in observation order."""
     config_cls: type[TaskConfig] = TaskConfig
+    control_mode: Literal["impedance", "wrench"] = "impedance"
+    """``impedance``: actions are twists sent as /pose targets; ``wrench``: actions are feed-forward
+    wrenches sent to the wrench-controlled server variant (/wrench)."""
+    wrench_axes: tuple[int, ...] = ()
+    """Wrench tasks: the components (0..5 = fx, fy, fz, tx, ty, tz) the action holds, in order."""
+    joint_proprio: bool = False
+    """Whether proprioception adds joint positions ``q`` and velocities ``dq`` (the dynamic tasks)."""
+    intervention_hold_s: float = 0.0
+    full_length: bool = False
+    """Episodes always run ``max_steps``; success (and so reward) is judged at the last step only (Jenga)."""
+    """Seconds a human intervention stays on after the last input (paper: 0.5 for object flipping)."""
 
     def __init__(self, config: TaskConfig | None = None) -> None:
         self.config = config or self.default_config()
@@ -170,8 +182,25 @@ class Task:
 
     @property
     def action_dim(self) -> int:
-        """6 twist dims per arm, plus one gripper dim per arm when the gripper is learned."""
+        """6 twist dims per arm, plus one gripper dim per arm when the gripper is learned
+        (wrench tasks: one dim per entry of ``wrench_axes``)."""
+        if self.control_mode == "wrench":
+            return len(self.arms) * len(self.wrench_axes)
         return len(self.arms) * (7 if self.learned_gripper else 6)
+
+    @property
+    def wrench_scale(self) -> tuple[float, ...]:
+        """Wrench tasks: N or N m per unit action along each of ``wrench_axes`` (from the task config)."""
+        return tuple(getattr(self.config, "wrench_scale", ()))
+
+    @property
+    def wrench_server(self) -> WrenchServerParams:
+        """Wrench tasks: the configuration the wrench-controlled server runs with."""
+        return WrenchServerParams()
+
+    def action_to_wrench(self, action: np.ndarray) -> np.ndarray:
+        """One arm's [-1, 1] action block as the 6-vector wrench sent to /wrench."""
+        return action_to_wrench(action, self.wrench_axes, self.wrench_scale)
 
     # -- episode logic ----------------------------------------------------------------
     def sample_reset_pose(self, rng: np.random.Generator) -> np.ndarray:

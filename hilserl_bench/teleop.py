@@ -131,8 +131,8 @@ class TeleopCmd:
     """Seed of the first episode."""
     obs_mode: Literal["auto", "state", "pixels"] = "auto"
     """Observation mode (auto: state in the simulator, pixels on a real cell)."""
-    hold_s: float = 0.0
-    """Keep intervening this long after the last input (0.5 s helps flipping tasks)."""
+    hold_s: float | None = None
+    """Keep intervening this long after the last input (default: the task's, 0.5 s for object flipping)."""
     view: bool = False
     """Open a window: MuJoCo's viewer (sim) or the cameras (real); needs a display."""
     robot: Annotated[BackendOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=BackendOptions)
@@ -177,8 +177,8 @@ class RecordDeviceCmd:
     """Labelling mode: Enter / Backspace label the frame on screen as success / failure; Esc ends the episode."""
     auto_success: bool = False
     """Labelling mode: also label frames where the task reports success (simulator)."""
-    hold_s: float = 0.0
-    """Keep intervening this long after the last input."""
+    hold_s: float | None = None
+    """Keep intervening this long after the last input (default: the task's)."""
     view: bool = False
     """Open a window: MuJoCo's viewer (sim) or the cameras (real); needs a display."""
     robot: Annotated[BackendOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=BackendOptions)

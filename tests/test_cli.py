@@ -139,7 +139,7 @@ def test_rollout_json_reports_success_and_cycle_time(fake: str, capsys: pytest.C
     assert report["episodes"] == 3 and report["success_rate"] == 1.0
     assert 0 < report["mean_cycle_time_s"] == pytest.approx(0.1 * report["mean_steps"])
     assert len(FakeEnv.emitted) > 3 and FakeEnv.emitted[-1] < max(FakeEnv.emitted)
-    assert report["max_penetration_mm"] == round(1000.0 * max(FakeEnv.emitted), 6)  # JSON floats are rounded to 6 places
+    assert report["max_penetration_mm"] == round(1000.0 * max(FakeEnv.emitted), 6)  # JSON rounds to 6 places
 
 
 def test_random_rollout_and_video(fake: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

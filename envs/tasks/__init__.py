@@ -3,3 +3,7 @@
 from hilserl_bench.envs.experts import ram_insertion as _ram_expert  # noqa: F401, I001
 from hilserl_bench.envs.experts import usb_insertion as _usb_expert  # noqa: F401
 from hilserl_bench.envs.tasks import ram_insertion, usb_insertion  # noqa: F401
+from hilserl_bench.envs.experts import object_flipping as _flip_expert  # noqa: F401, E402
+from hilserl_bench.envs.tasks import object_flipping  # noqa: F401, E402
+from hilserl_bench.envs.experts import jenga_whipping as _jenga_expert  # noqa: F401, E402
+from hilserl_bench.envs.tasks import jenga_whipping  # noqa: F401, E402

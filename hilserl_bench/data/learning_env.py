@@ -76,7 +76,7 @@ def describe_stack(env: gym.Env) -> dict[str, Any]:
         "state_layout": [[key, sl.start, sl.stop] for key, sl in flatten.layout],
         "state_units": [round(float(u), 6) for u in scale.units] if scale is not None else None,
         "action_dim": int(env.action_space.shape[0]),
-        "action_frame": "tcp" if relative is not None else "base",
+        "action_frame": "tcp" if relative is not None and raw.task.control_mode != "wrench" else "base",
         "official_adjoint_coupling": bool(relative is not None and relative.official_adjoint_coupling),
         "cameras": cameras,
         "image_shape": list(images[cameras[0]].shape) if cameras else None,

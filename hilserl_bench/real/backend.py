@@ -39,6 +39,8 @@ class RealArm:
         self.flags = ServerFlags()
         self.command_time: float | None = None
         """``time.monotonic()`` of the first /pose since the last resync (starts the control clock)."""
+        self.wrench_limits: tuple[np.ndarray, np.ndarray] | None = None
+        """Wrench tasks: per-component (low, high) the server applies; /wrench values are clipped to them."""
 
     def set_pose(self, pose: np.ndarray) -> None:
         pose = np.array(pose, dtype=np.float64)
@@ -55,6 +57,25 @@ class RealArm:
             self.command_time = time.monotonic()
         self.client.set_pose(pose)
         self.reference = pose
+
+    def set_wrench(self, wrench: np.ndarray) -> None:
+        """/wrench (wrench-controlled server): refuses non-finite values, clips like the server, then sends."""
+        wrench = np.array(wrench, dtype=np.float64)
+        if wrench.shape != (6,) or not np.all(np.isfinite(wrench)):
+            raise ValueError(f"refusing to send wrench {wrench.tolist()} to {self.client.url}: need 6 finite numbers")
+        if self.flags.estop:
+            raise RobotEStopError(f"emergency stop engaged on {self.client.url}; reset after releasing it")
+        if self.wrench_limits is not None:
+            wrench = np.clip(wrench, *self.wrench_limits)
+        if self.flags.error:
+            self.client.clear_error()
+        if self.command_time is None:
+            self.command_time = time.monotonic()
+        self.client.set_wrench(wrench)
+
+    def wrench_reset(self) -> None:
+        """/reset (wrench-controlled server): joint PD back to the reset posture; blocks while it moves."""
+        self.client.wrench_reset()
 
     def _limit_step(self, pose: np.ndarray) -> np.ndarray:
         ref = self.reference
@@ -101,6 +122,9 @@ class RealBackend:
         self.clients = tuple(RobotClient(url, config.timeout_s, config.read_retries, config.jointreset_timeout_s)
                              for url in config.urls_for(task.arms))
         self.arms = tuple(RealArm(c, task.safety_box, config) for c in self.clients)
+        if task.control_mode == "wrench":
+            for arm in self.arms:
+                arm.wrench_limits = task.wrench_server.limits()
         self.camera_configs = {**config.cameras, **(cameras or {})}
         self._cameras: dict[str, Any] = {}
         self._control_dt = 1.0 / task.config.control_hz
@@ -181,7 +205,10 @@ class RealBackend:
             if plan.object_poses or plan.held_objects:
                 log.info("reset: props %s are left to the person resetting the cell",
                          sorted({*plan.object_poses, *plan.held_objects}))
-            self._hardware_reset(plan, reset_params, episode_params)
+            if self.task.control_mode == "wrench":
+                self._wrench_hardware_reset(plan)
+            else:
+                self._hardware_reset(plan, reset_params, episode_params)
         for arm in self.arms:
             arm.resync()
         self._episode_start, self._next_tick = time.monotonic(), None
@@ -213,6 +240,23 @@ class RealBackend:
         time.sleep(self.config.reset_settle_s)
         for arm in self.arms:
             arm.update_params(episode_params)
+
+    def _wrench_hardware_reset(self, plan: ResetPlan) -> None:
+        """The wrench server's reset: /clearerr, /reset (joint PD to its reset posture), gripper, pause.
+
+        The wrench variant has no /pose or /update_param: the reset posture is the server's,
+        and the task's ``tcp_pose`` is only checked against what the arm reached.
+        """
+        for arm in self.arms:
+            arm.clear_error()
+            arm.wrench_reset()
+            arm.set_gripper(plan.gripper_closed)
+        time.sleep(self.config.reset_settle_s)
+        for arm in self.arms:
+            reached = arm.get_state().pose
+            if np.linalg.norm(reached[:3] - np.asarray(plan.tcp_pose)[:3]) > 0.05:
+                log.warning("wrench reset on %s ended at %s, more than 5 cm from the task's reset pose %s",
+                            arm.client.url, np.round(reached[:3], 3).tolist(), np.round(plan.tcp_pose[:3], 3).tolist())
 
     def camera_frames(self, cameras: tuple[str, ...]) -> dict[str, np.ndarray]:
         frames = {}

@@ -188,6 +188,7 @@ class RobotClient:
         body = {"tcp_pose": np.asarray(plan.tcp_pose, dtype=float).tolist(), "gripper_closed": plan.gripper_closed,
                 "object_poses": {k: np.asarray(v, dtype=float).tolist() for k, v in plan.object_poses.items()},
                 "held_objects": {k: np.asarray(v, dtype=float).tolist() for k, v in plan.held_objects.items()},
+                "friction": {k: float(v) for k, v in plan.friction.items()},
                 "reset_params": reset_params.to_dict(), "episode_params": episode_params.to_dict()}
         self.post("sim/reset", body, timeout=max(self.timeout_s, 10.0))
 

@@ -41,8 +41,9 @@ class ServeSimCmd:
     """Log every request."""
 
     def run(self) -> int:
-        from hilserl_bench.envs.emulator import EmulatorConfig, EmulatorCore
-        from hilserl_bench.envs.emulator_app import create_app, is_loopback, serve_in_thread
+        from hilserl_bench.envs.emulator import EmulatorConfig
+        from hilserl_bench.envs.emulator_app import is_loopback, serve_in_thread
+        from hilserl_bench.envs.emulator_wrench import app_for, emulator_for
         from hilserl_bench.registry import task_class
 
         task_class(self.task)
@@ -54,9 +55,9 @@ class ServeSimCmd:
             print(f"WARNING: serving on {self.host}: anyone who can reach this port can command the emulator",
                   file=sys.stderr)
         mode = "step" if self.deterministic else "wall"
-        core = EmulatorCore(self.task, EmulatorConfig(time_model=mode, max_catchup_s=self.max_catchup_s))
+        core = emulator_for(self.task, EmulatorConfig(time_model=mode, max_catchup_s=self.max_catchup_s))
         try:
-            server = serve_in_thread(create_app(core), self.host, self.port, verbose=self.verbose)
+            server = serve_in_thread(app_for(core), self.host, self.port, verbose=self.verbose)
         except OSError as exc:
             core.close()
             print(f"hilserl-bench: error: {exc}", file=sys.stderr)
@@ -159,8 +160,9 @@ def bench_env_http(task: str, steps: int = 100, seed: int = 0, pixels: bool = Fa
     ``serve-sim``), so the request count per step is not available and is omitted.
     """
     import hilserl_bench as hb
-    from hilserl_bench.envs.emulator import EmulatorConfig, EmulatorCore
-    from hilserl_bench.envs.emulator_app import create_app, serve_in_thread
+    from hilserl_bench.envs.emulator import EmulatorConfig
+    from hilserl_bench.envs.emulator_app import serve_in_thread
+    from hilserl_bench.envs.emulator_wrench import app_for, emulator_for
 
     obs_mode = "pixels" if pixels else "state"
     sim = hb.make(task, obs_mode=obs_mode)
@@ -178,8 +180,8 @@ def bench_env_http(task: str, steps: int = 100, seed: int = 0, pixels: bool = Fa
                 "http_steps_per_s": steps / http_s, "sim_steps_per_s": steps / sim_s,
                 "http_step_ms": 1e3 * http_s / steps, "sim_step_ms": 1e3 * sim_s / steps,
                 "added_latency_ms": 1e3 * (http_s - sim_s) / steps}
-    core = EmulatorCore(task, EmulatorConfig(time_model="step"))
-    server = serve_in_thread(create_app(core))
+    core = emulator_for(task, EmulatorConfig(time_model="step"))
+    server = serve_in_thread(app_for(core))
     try:
         env = hb.make(task, backend="real", obs_mode=obs_mode, robot_url=server.url, config={"emulator": True})
         try:

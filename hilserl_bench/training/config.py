@@ -33,8 +33,9 @@ class TrainConfig:
     `human`: a person corrects it with --device (docs/human_in_the_loop.md)."""
     device: Literal["spacemouse", "keyboard", "gamepad"] = "spacemouse"
     """Input device for human interventions."""
-    hold_s: float = 0.0
-    """Human interventions: keep intervening this long after the last input (the paper uses 0.5 s for flipping)."""
+    hold_s: float | None = None
+    """Human interventions: keep intervening this long after the last input (default: the task's; the paper
+    uses 0.5 s for flipping)."""
     env_steps: int = 32_000
     """Environment steps to collect (the paper's RAM budget is 32k transitions)."""
     seed: int = 0

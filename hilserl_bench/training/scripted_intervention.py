@@ -138,6 +138,8 @@ class ScriptedIntervention(gym.Wrapper):
 
     def _leaves_box(self, policy_action: np.ndarray) -> bool:
         raw = self.env.unwrapped
+        if raw.task.control_mode == "wrench":
+            return False
         to_base = self.env.get_wrapper_attr("to_base")
         base = np.clip(to_base(policy_action), -1.0, 1.0)
         pose = np.asarray(raw.last_obs["state"]["tcp_pose"], dtype=np.float64)

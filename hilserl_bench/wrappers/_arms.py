@@ -25,6 +25,13 @@ class ArmSlot:
     """Action slice of the arm's six twist dims (dx, dy, dz, drx, dry, drz)."""
     gripper: int | None
     """Action index of the arm's gripper dim, ``None`` when the gripper is not learned."""
+    axes: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+    """Which of the six twist (or wrench) components ``twist`` holds; wrench tasks hold a subset."""
+
+    @property
+    def is_wrench(self) -> bool:
+        """Whether the block is a base-frame wrench subset (wrench-controlled tasks) rather than a twist."""
+        return self.axes != (0, 1, 2, 3, 4, 5)
 
     def key(self, name: str) -> str:
         """Full state key of ``name`` for this arm."""
@@ -41,6 +48,11 @@ def arm_slots(env: gym.Env) -> tuple[ArmSlot, ...]:
         prefixes = sorted(k[: -len("tcp_pose")] for k in state_space if k.endswith("tcp_pose"))
         arms = ("arm",) if prefixes == [""] else tuple(p.rstrip("/") for p in prefixes)
     shape = env.action_space.shape
+    if task is not None and getattr(task, "control_mode", "impedance") == "wrench":
+        axes = tuple(task.wrench_axes)
+        return tuple(ArmSlot(name=arm, prefix="" if len(arms) == 1 else f"{arm}/",
+                             twist=slice(i * len(axes), (i + 1) * len(axes)), gripper=None, axes=axes)
+                     for i, arm in enumerate(arms))
     if shape is None or len(shape) != 1 or shape[0] % len(arms):
         raise ValueError(f"action space {env.action_space} does not split into {len(arms)} arm blocks")
     width = shape[0] // len(arms)

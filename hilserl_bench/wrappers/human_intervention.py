@@ -48,8 +48,9 @@ EPISODE_KEYS = {EpisodeSuccess: "human_success", EpisodeFailure: "human_failure"
 class HumanInterventionConfig:
     """When a person's device input takes over from the policy."""
 
-    hold_s: float = 0.0
-    """Seconds the intervention stays on after the last active input (paper: 0; object flipping: 0.5)."""
+    hold_s: float | None = None
+    """Seconds the intervention stays on after the last active input (paper: 0; object flipping: 0.5);
+    ``None``: the task's ``intervention_hold_s``."""
     deadzone: float = 0.02
     """Twist values below this magnitude count as 0 (and do not start an intervention)."""
     realtime: bool = True
@@ -85,7 +86,8 @@ def assemble_action(events: Iterable[Event], slots: Sequence[ArmSlot], action_di
             raise ValueError(f"the device drives arm {event.arm} but the task has {len(slots)} arm(s)")
         if isinstance(event, Twist):
             slot = slots[event.arm].twist
-            action[slot] = np.clip(action[slot] + np.asarray(event.values, dtype=np.float64), -1.0, 1.0)
+            values = np.asarray(event.values, dtype=np.float64)[list(slots[event.arm].axes)]
+            action[slot] = np.clip(action[slot] + values, -1.0, 1.0)
         elif isinstance(event, GripperCommand):
             index = slots[event.arm].gripper
             if index is not None:
@@ -118,6 +120,9 @@ class HumanIntervention(gym.Wrapper):
         self.device, self.config = device, config or HumanInterventionConfig()
         self.clock, self.sleep, self.close_device = clock, sleep, close_device
         self._slots = arm_slots(env)
+        task_hold = getattr(getattr(env.unwrapped, "task", None), "intervention_hold_s", 0.0)
+        self.hold_s = float(task_hold if self.config.hold_s is None else self.config.hold_s)
+        """Seconds the intervention stays on after the last active input."""
         self._toggled = False
         self._last_input = -np.inf
         self._next_tick: float | None = None
@@ -142,7 +147,7 @@ class HumanIntervention(gym.Wrapper):
             self._toggled = polled.toggle
         if polled.active:
             self._last_input = now
-        self.intervening = polled.active or self._toggled or now - self._last_input < self.config.hold_s
+        self.intervening = polled.active or self._toggled or now - self._last_input < self.hold_s
         executed = polled.action if self.intervening else action
         obs, reward, terminated, truncated, info = self.env.step(executed)
         if self.intervening:

@@ -10,6 +10,10 @@ The official client instead multiplies by the adjoint ``[[R, 0], [skew(p) R, R]]
 pure translation command also commands a rotation ``skew(p) R v`` that grows with the TCP's
 distance ``p`` from the base origin (robot_server.md, "quirks"). That is kept only behind
 ``official_adjoint_coupling=True`` for parity with policies and data from the official stack.
+
+Wrench-controlled tasks (object flipping, Jenga) act with a subset of a base-frame wrench,
+as the official wrench env does; their actions pass through unmapped, only the observation
+is made relative.
 """
 
 from __future__ import annotations
@@ -102,7 +106,8 @@ class RelativeFrame(gym.Wrapper):
             raise RuntimeError("RelativeFrame: call reset() before step()")
         out = np.array(action, dtype=np.float64)
         for arm, pose in zip(self._arms, self._poses, strict=True):
-            out[arm.twist] = fn(out[arm.twist], pose, self.official_adjoint_coupling)
+            if not arm.is_wrench:
+                out[arm.twist] = fn(out[arm.twist], pose, self.official_adjoint_coupling)
         return out.astype(self.env.action_space.dtype)
 
     def _remember(self, obs: dict) -> None:
