@@ -33,26 +33,40 @@ def _reference_step(backend, record: list[float]):
 
 @pytest.mark.parametrize("task_id", TASKS)
 def test_sensor_history_equals_step_by_step_contacts(task_id):
-    """Same actions in two envs: the measured one must report exactly the reference's per-step maximum."""
+    """Same actions in two envs: the measured one must report exactly the reference's per-step maximum.
+
+    Up to three seeded noisy expert episodes are compared; at least one must touch the tight fit
+    (a noisy whip can miss a sleeping tower, whose contacts MuJoCo does not recompute). With
+    sleep enabled, a sensor keeps the last reading of a resting contact that has gone to sleep
+    while the contact array drops it, so the two may differ by that resting sink (microns).
+    """
     measured = hilserl_bench.make(task_id, obs_mode="state")
     reference = hilserl_bench.make(task_id, obs_mode="state", sim_config=SimConfig(track_penetration=False))
     record: list[float] = []
     reference.unwrapped.backend.wait_for_next_step = _reference_step(reference.unwrapped.backend, record)
-    obs, _ = measured.reset(seed=2)
-    reference.reset(seed=2)
-    expert = make_expert(measured, noise=0.3)
-    expert.reset(np.random.default_rng(2))
-    reported = []
-    for _ in range(measured.unwrapped.task.config.max_steps):
-        action = expert.act(obs)
-        obs, _, term, trunc, info = measured.step(action)
-        ref_obs, *_ = reference.step(action)
-        np.testing.assert_array_equal(obs["state"]["tcp_pose"], ref_obs["state"]["tcp_pose"])
-        reported.append(info["penetration"])
-        if term or trunc:
+    sleeps = bool(measured.unwrapped.backend.model.opt.enableflags & mujoco.mjtEnableBit.mjENBL_SLEEP)
+    atol = 1e-5 if sleeps else 1e-12
+    touched = False
+    for seed in (2, 3, 4):
+        record.clear()
+        obs, _ = measured.reset(seed=seed)
+        reference.reset(seed=seed)
+        expert = make_expert(measured, noise=0.3)
+        expert.reset(np.random.default_rng(seed))
+        reported = []
+        for _ in range(measured.unwrapped.task.config.max_steps):
+            action = expert.act(obs)
+            obs, _, term, trunc, info = measured.step(action)
+            ref_obs, *_ = reference.step(action)
+            np.testing.assert_array_equal(obs["state"]["tcp_pose"], ref_obs["state"]["tcp_pose"])
+            reported.append(info["penetration"])
+            if term or trunc:
+                break
+        np.testing.assert_allclose(reported, record, rtol=0, atol=atol)
+        touched = max(record) > 0.0
+        if touched:
             break
-    np.testing.assert_allclose(reported, record, rtol=0, atol=1e-12)
-    assert max(record) > 0.0, "the episode should touch the tight fit at least once"
+    assert touched, "no episode touched the tight fit"
     measured.close()
     reference.close()
 
