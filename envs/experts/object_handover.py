@@ -67,12 +67,12 @@ class ObjectHandoverExpert(Expert):
             goals[0], grip[0] = _carry(tcps[0], bar, HANDOVER_BAR), CLOSE
             at_handover = np.linalg.norm(bar[:3] - HANDOVER_BAR[:3]) < 0.015
             if at_handover:
-                goals[1], grip[1] = _pick(tcps[1], task.grasp_pose(bar, 1))
+                goals[1], grip[1] = pick_action(tcps[1], task.grasp_pose(bar, 1))
         elif bar[2] < props.BAR_REST_Z + 0.01:
             if bar[1] > 0.0:
-                goals[0], grip[0] = _pick(tcps[0], task.grasp_pose(bar, 0))
+                goals[0], grip[0] = pick_action(tcps[0], task.grasp_pose(bar, 0))
             elif not _placed(bar):
-                goals[1], grip[1] = _pick(tcps[1], task.grasp_pose(bar, 1))
+                goals[1], grip[1] = pick_action(tcps[1], task.grasp_pose(bar, 1))
         scale = task.config.action_scale
         action = []
         for i in range(2):
@@ -102,7 +102,7 @@ def _carry(tcp: np.ndarray, bar: np.ndarray, bar_goal: np.ndarray) -> np.ndarray
     return geo.pose_compose(bar_goal, tcp_in_bar)
 
 
-def _pick(tcp: np.ndarray, grasp: np.ndarray) -> tuple[np.ndarray, float]:
+def pick_action(tcp: np.ndarray, grasp: np.ndarray) -> tuple[np.ndarray, float]:
     """Hover above the grasp, align, descend, close once there."""
     hover = grasp.copy()
     hover[2] += HOVER

@@ -20,11 +20,11 @@ from hilserl_bench.envs.props import add_box, body_frame
 BAR_SIZE = (0.03, 0.16, 0.03)
 """Bar extent (x, y, z) in its body frame, m; it lies along its y axis."""
 BAR_MASS = 0.1
-BAR_SOLREF = (0.01, 1.0)
-BAR_SOLIMP = (0.9, 0.95, 0.001, 0.5, 2.0)
+BAR_SOLREF = (0.006, 1.0)
+BAR_SOLIMP = (0.95, 0.99, 0.001, 0.5, 2.0)
 """The bar's contacts win over the pads' (priority 2): with the pads' stiffest settings the 100 g
 bar, squeezed at 70 N, chattered in and out of contact at ~60 Hz and was flung off on lifting;
-a 10 ms time constant damps that while it still sinks well under 1 mm into the table."""
+a 6 ms time constant damps that; squeezed at 70 N it sinks 0.6 mm into the pads, far less into the table."""
 BAR_REST_Z = BAR_SIZE[2] / 2
 GRASP_OFFSET = 0.05
 """Grasp points sit this far (m) from the bar centre along its length, +y for the left hand."""

@@ -5,3 +5,5 @@ from hilserl_bench.envs.experts import usb_insertion as _usb_expert  # noqa: F40
 from hilserl_bench.envs.tasks import ram_insertion, usb_insertion  # noqa: F401
 from hilserl_bench.envs.tasks import object_handover  # noqa: F401, E402
 from hilserl_bench.envs.experts import object_handover as _handover_expert  # noqa: F401, E402
+from hilserl_bench.envs.experts import dashboard_assembly as _dashboard_expert  # noqa: F401, E402
+from hilserl_bench.envs.tasks import dashboard_assembly  # noqa: F401, E402

@@ -29,7 +29,7 @@ import numpy as np
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.dual_arm_task import DualArmTask, down_pose
-from hilserl_bench.envs.franka_model import GRIPPER_MAX_WIDTH
+from hilserl_bench.envs.franka_model import FINGER_PADS, GRIPPER_MAX_WIDTH
 from hilserl_bench.envs.props import handover as props
 from hilserl_bench.registry import register
 from hilserl_bench.robot_types import ImpedanceParams
@@ -161,6 +161,13 @@ class ObjectHandover(DualArmTask):
 
     def tracked_bodies(self) -> tuple[str, ...]:
         return ("bar",)
+
+    def tight_fit_geoms(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Bar against the table, the divider and the four finger pads (squeezed at 70 N)."""
+        if self._names is None:
+            return ((), ())
+        pads = tuple(f"{arm}/{pad}" for arm in self.arms for pad in FINGER_PADS)
+        return ((self._names.bar_geom,), ("table", f"{self._names.divider}_geom", *pads))
 
 
 def _bar_yaw(bar: np.ndarray) -> float:
