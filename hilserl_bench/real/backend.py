@@ -110,6 +110,11 @@ class RealBackend:
         """Emulator's deepest penetration in the last period; ``time.monotonic()`` of each camera's last frame."""
         if config.emulator:
             self.render_overview = self._render_overview
+        reach = float(np.sqrt(3.0) * task.config.action_scale[0])
+        if config.max_step_translation < reach:
+            log.warning("max_step_translation %.3f m is below the %.3f m one full %s action can command; larger "
+                        "steps will be shortened (raise it in the robot config to run the task as specified)",
+                        config.max_step_translation, reach, task.task_id)
 
     @property
     def control_dt(self) -> float:
