@@ -89,7 +89,7 @@ class ObjectHandoverExpert(Expert):
         above = np.array([*TARGET_XY, props.BAR_REST_Z + 0.05, 0.0, 0.0, 0.0, 1.0])
         down = np.array([*TARGET_XY, props.BAR_REST_Z + PLACE_CLEARANCE, 0.0, 0.0, 0.0, 1.0])
         xy_error = np.linalg.norm(bar[:2] - TARGET_XY)
-        if xy_error > 0.006:
+        if xy_error > 0.003:
             return _carry(tcp, bar, above), CLOSE
         if bar[2] > props.BAR_REST_Z + 0.004:
             return _carry(tcp, bar, down), CLOSE

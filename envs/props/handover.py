@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from hilserl_bench.envs.props import add_box, body_frame
+from hilserl_bench.envs.props import FIT_SOLIMP, FIT_SOLREF, add_box, body_frame
 
 BAR_SIZE = (0.03, 0.16, 0.03)
 """Bar extent (x, y, z) in its body frame, m; it lies along its y axis."""
@@ -60,6 +60,7 @@ def add_handover_props(spec: mujoco.MjSpec, bar_pose: np.ndarray, target_xy: np.
     add_box(bar, f"{prefix}bar_stripe", [-half[0] - 1e-4, GRASP_OFFSET - 0.005, -half[2] - 1e-4],
             [half[0] + 1e-4, GRASP_OFFSET + 0.005, half[2] + 1e-4], (0.1, 0.1, 0.1, 1.0), visual=True)
     wall = spec.worldbody.add_body(name=f"{prefix}divider")
+    _stiff_pairs(spec, bar, geom, wall, prefix)
     add_box(wall, f"{prefix}divider_geom", [DIVIDER_X[0], -DIVIDER_THICKNESS / 2, 0.0],
             [DIVIDER_X[1], DIVIDER_THICKNESS / 2, DIVIDER_HEIGHT], DIVIDER_RGBA, fit=True)
     pad = spec.worldbody.add_body(name=f"{prefix}target_pad", pos=[float(target_xy[0]), float(target_xy[1]), 0.0])
@@ -67,3 +68,18 @@ def add_handover_props(spec: mujoco.MjSpec, bar_pose: np.ndarray, target_xy: np.
             [PAD_SIZE[0] / 2, PAD_SIZE[1] / 2, 0.0004], PAD_RGBA, visual=True)
     return HandoverNames(bar=f"{prefix}bar", bar_geom=f"{prefix}bar_geom", divider=f"{prefix}divider",
                          pad=f"{prefix}target_pad")
+
+
+def _stiff_pairs(spec: mujoco.MjSpec, bar: mujoco.MjsBody, geom: mujoco.MjsGeom, wall: mujoco.MjsBody,
+                 prefix: str) -> None:
+    """Bar-to-world contacts with the tight-fit parameters (explicit pairs; the default ones are excluded).
+
+    The bar's own soft parameters are for the finger pads; against the table or the divider they let a
+    hand press it over 1 mm deep, so those contacts are replaced by stiff explicit pairs.
+    """
+    spec.add_exclude(bodyname1="world", bodyname2=bar.name)
+    spec.add_exclude(bodyname1=wall.name, bodyname2=bar.name)
+    for other in ("table", "floor", f"{prefix}divider_geom"):
+        pair = spec.add_pair(geomname1=geom.name, geomname2=other, condim=4)
+        pair.solref, pair.solimp = list(FIT_SOLREF), list(FIT_SOLIMP)
+        pair.friction = [0.8, 0.8, 0.01, 0.0001, 0.0001]

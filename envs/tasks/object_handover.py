@@ -6,17 +6,18 @@ Protocol (paper Appendix A, official config): 12-D twist + one gripper per arm, 
 cameras ``left/wrist_1`` and ``right/wrist_1`` (the paper's wrist_1 / wrist_2, one per arm)
 and ``side``. The arms stand side by side 0.8 m apart (:mod:`hilserl_bench.envs.cell`).
 
-The paper randomises nothing. Here the bar starts anywhere within +/-4 cm (x and y) and
-+/-0.3 rad (yaw) of its nominal spot, so a memorised motion fails (measured by
+The paper randomises nothing. Here the bar starts anywhere within +/-6 cm (x and y) and
++/-0.4 rad (yaw) of its nominal spot, so a memorised motion fails (measured by
 ``benchmarks/dual_arm_checks.py``). The arms cannot solve it alone: a 10 cm divider runs
 along the table's centre line and each arm's safety box ends 3.5 cm short of it, so the
 bar (16 cm long) changes sides only while both hands hold it above the wall.
 
 Success (:meth:`ObjectHandover.evaluate`): the bar rests on the table (centre height within
-2 mm of resting, long axis within 5 deg of horizontal) with its centre within 1.5 cm of the
+2 mm of resting, long axis within 5 deg of horizontal) with its centre within 8 mm of the
 pad's centre and its length within 15 deg of the pad's, and both grippers are open wider
 than the bar (released). The capture range that makes it hard: the placed bar's offset is
-the in-hand offset carried through two grasps, while the start spreads it over +/-4 cm.
+the in-hand offset carried through two grasps (the squeeze removes the offset across the bar,
+not along it), while the start spreads it over +/-6 cm; the pad accepts 8 mm.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.dual_arm_task import DualArmTask, down_pose
-from hilserl_bench.envs.franka_model import FINGER_PADS, GRIPPER_MAX_WIDTH
+from hilserl_bench.envs.franka_model import GRIPPER_MAX_WIDTH
 from hilserl_bench.envs.props import handover as props
 from hilserl_bench.registry import register
 from hilserl_bench.robot_types import ImpedanceParams
@@ -41,7 +42,7 @@ TARGET_XY = np.array([0.5, -0.3])
 """World xy of the target pad's centre (right arm's side)."""
 GRASP_YAW = np.pi / 2
 """TCP yaw of a grasp across the bar (fingers along world x while the bar lies along world y)."""
-PLACE_TOLERANCE = 0.015
+PLACE_TOLERANCE = 0.008
 YAW_TOLERANCE = np.deg2rad(15.0)
 REST_TOLERANCE = 0.002
 TILT_TOLERANCE = np.deg2rad(5.0)
@@ -59,9 +60,9 @@ class ObjectHandoverConfig(TaskConfig):
     random_xy: float = 0.0
     random_yaw: float = 0.0
     discount: float = 0.97
-    bar_random_xy: float = 0.04
+    bar_random_xy: float = 0.06
     """Half-width (m) of the bar's uniform start offset in world x and y."""
-    bar_random_yaw: float = 0.3
+    bar_random_yaw: float = 0.4
     """Half-width (rad) of the bar's uniform start yaw."""
 
 
@@ -113,7 +114,7 @@ class ObjectHandover(DualArmTask):
         return ResetPlan(tcp_pose=tcp, gripper_closed=False, object_poses={"bar": bar})
 
     def evaluate(self, scene: SceneState | None, arms) -> Evaluation:
-        """Bar resting on the pad (centre within 1.5 cm, length within 15 deg), both hands open."""
+        """Bar resting on the pad (centre within 8 mm, length within 15 deg), both hands open."""
         if scene is None:
             return Evaluation(False)
         bar = scene.poses["bar"]
@@ -163,11 +164,10 @@ class ObjectHandover(DualArmTask):
         return ("bar",)
 
     def tight_fit_geoms(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Bar against the table, the divider and the four finger pads (squeezed at 70 N)."""
+        """Bar against the table and the divider (the finger pads are compliant by design and not a fit)."""
         if self._names is None:
             return ((), ())
-        pads = tuple(f"{arm}/{pad}" for arm in self.arms for pad in FINGER_PADS)
-        return ((self._names.bar_geom,), ("table", f"{self._names.divider}_geom", *pads))
+        return ((self._names.bar_geom,), ("table", f"{self._names.divider}_geom"))
 
 
 def _bar_yaw(bar: np.ndarray) -> float:
