@@ -170,3 +170,14 @@ def test_sim_and_http_emulator_trajectories_agree():
         for server in servers:
             server.stop()
         core.close()
+
+
+def test_live_view_tiles_both_wrist_cameras_and_the_side_view():
+    from hilserl_bench.live_view import CameraView, tile_frames
+
+    env = hilserl_bench.make("dashboard_assembly", obs_mode="pixels")
+    env.reset(seed=0)
+    frames = CameraView(env.unwrapped).frames()
+    assert list(frames) == ["left/wrist_1", "right/wrist_1", "side"]
+    assert tile_frames(frames).ndim == 3
+    env.close()
