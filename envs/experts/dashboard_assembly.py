@@ -55,7 +55,7 @@ class DashboardAssemblyExpert(Expert):
                     goals.append(tcps[i])
                     grip.append(CLOSE)
                 else:
-                    goal, g = pick_action(tcps[i], grasps[i])
+                    goal, g = pick_action(tcps[i], grasps[i], states[i].gripper_pos)
                     goals.append(goal)
                     grip.append(g)
         scale = task.config.action_scale

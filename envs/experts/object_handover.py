@@ -33,6 +33,10 @@ OPEN, CLOSE, KEEP = 1.0, -1.0, 0.0
 HANDOVER_BAR = np.array([0.5, 0.0, 0.2, 0.0, 0.0, 0.0, 1.0])
 """World pose of the bar while it changes hands (centre above the divider)."""
 HOVER = 0.06
+PICK_TOLERANCE = (0.01, 0.12)
+"""(m, rad) off the grasp at which a hand still descends and closes: the fingers open 8 cm around a
+3 cm part and centre it as they close, so the grasp needs no more (tighter values made the
+expert stall under action noise)."""
 HELD_OPENING = (0.5 * props.BAR_SIZE[0] / GRIPPER_MAX_WIDTH, (props.BAR_SIZE[0] + 0.0015) / GRIPPER_MAX_WIDTH)
 """Normalised openings of fingers squeezing the bar (fully closed on it, not closed on nothing)."""
 PLACE_CLEARANCE = 0.002
@@ -67,12 +71,12 @@ class ObjectHandoverExpert(Expert):
             goals[0], grip[0] = _carry(tcps[0], bar, HANDOVER_BAR), CLOSE
             at_handover = np.linalg.norm(bar[:3] - HANDOVER_BAR[:3]) < 0.015
             if at_handover:
-                goals[1], grip[1] = pick_action(tcps[1], task.grasp_pose(bar, 1))
+                goals[1], grip[1] = pick_action(tcps[1], task.grasp_pose(bar, 1), states[1].gripper_pos)
         elif bar[2] < props.BAR_REST_Z + 0.01:
             if bar[1] > 0.0:
-                goals[0], grip[0] = pick_action(tcps[0], task.grasp_pose(bar, 0))
+                goals[0], grip[0] = pick_action(tcps[0], task.grasp_pose(bar, 0), states[0].gripper_pos)
             elif not _placed(bar):
-                goals[1], grip[1] = pick_action(tcps[1], task.grasp_pose(bar, 1))
+                goals[1], grip[1] = pick_action(tcps[1], task.grasp_pose(bar, 1), states[1].gripper_pos)
         scale = task.config.action_scale
         action = []
         for i in range(2):
@@ -89,7 +93,8 @@ class ObjectHandoverExpert(Expert):
         above = np.array([*TARGET_XY, props.BAR_REST_Z + 0.05, 0.0, 0.0, 0.0, 1.0])
         down = np.array([*TARGET_XY, props.BAR_REST_Z + PLACE_CLEARANCE, 0.0, 0.0, 0.0, 1.0])
         xy_error = np.linalg.norm(bar[:2] - TARGET_XY)
-        if xy_error > 0.003:
+        lowering = bar[2] < props.BAR_REST_Z + 0.02 and xy_error < 0.007
+        if xy_error > 0.005 and not lowering:
             return _carry(tcp, bar, above), CLOSE
         if bar[2] > props.BAR_REST_Z + 0.004:
             return _carry(tcp, bar, down), CLOSE
@@ -102,15 +107,22 @@ def _carry(tcp: np.ndarray, bar: np.ndarray, bar_goal: np.ndarray) -> np.ndarray
     return geo.pose_compose(bar_goal, tcp_in_bar)
 
 
-def pick_action(tcp: np.ndarray, grasp: np.ndarray) -> tuple[np.ndarray, float]:
-    """Hover above the grasp, align, descend, close once there."""
+def pick_action(tcp: np.ndarray, grasp: np.ndarray, opening: float = 1.0) -> tuple[np.ndarray, float]:
+    """Hover above the grasp, align, descend, close once there.
+
+    Hysteresis: once the fingers have started closing (``opening`` below 0.9, but not shut on
+    nothing) it keeps closing while the TCP stays within 15 mm, so action noise cannot make it
+    flip between opening and closing.
+    """
+    if 0.2 < opening < 0.9 and np.linalg.norm(tcp[:3] - grasp[:3]) < 0.015:
+        return grasp, CLOSE
     hover = grasp.copy()
     hover[2] += HOVER
     lateral = np.linalg.norm(tcp[:2] - grasp[:2])
     angle = np.linalg.norm(geo.orientation_error(tcp[3:], grasp[3:]))
-    if lateral > 0.006 or angle > 0.08:
+    if lateral > PICK_TOLERANCE[0] or angle > PICK_TOLERANCE[1]:
         return (hover if tcp[2] > grasp[2] + 0.02 else _raise(tcp, hover)), OPEN
-    if np.linalg.norm(tcp[:3] - grasp[:3]) > 0.006:
+    if np.linalg.norm(tcp[:3] - grasp[:3]) > PICK_TOLERANCE[0]:
         return grasp, OPEN
     return grasp, CLOSE
 
