@@ -144,12 +144,15 @@ def test_sim_and_http_emulator_trajectories_agree():
     from hilserl_bench.envs.emulator import EmulatorConfig, EmulatorCore
     from hilserl_bench.envs.emulator_app import create_app, serve_in_thread
 
+    # The real backend's per-step limits (measured from the previous command, which a lagging arm
+    # trails) are raised so that they never shorten a step: this test is about the protocol.
     core = EmulatorCore("object_handover", EmulatorConfig(time_model="step"))
     servers = [serve_in_thread(create_app(core, i)) for i in range(2)]
     try:
         real = hilserl_bench.make("object_handover", backend="real", obs_mode="state",
                                   robot_url={"left": servers[0].url, "right": servers[1].url},
-                                  config={"emulator": True, "max_step_translation": 0.07})
+                                  config={"emulator": True, "max_step_translation": 0.1,
+                                          "max_step_rotation": 0.5})
         sim = hilserl_bench.make("object_handover", obs_mode="state")
         traces = []
         for env in (sim, real):
