@@ -8,6 +8,7 @@ single arm (prefix ``""``, names unprefixed) and for dual-arm cells (``"left/"``
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import mujoco
 import numpy as np
@@ -59,3 +60,45 @@ def build_cell(arm_bases: Mapping[str, np.ndarray]) -> mujoco.MjSpec:
                                          quat=quat_to_mujoco(quat_normalize(pose[3:])))
         spec.attach(build_panda(), prefix=prefix, frame=frame)
     return spec
+
+
+DUAL_ARM_NAMES = ("left", "right")
+"""Arm names of a dual-arm cell, in action and observation order (the official DualFrankaEnv's)."""
+
+
+@dataclass(frozen=True)
+class DualArmCellConfig:
+    """Where the two Pandas of a dual-arm cell stand (the paper's set-up: side by side, facing one table)."""
+
+    separation: float = 0.8
+    """Distance (m) between the two bases along world y; the paper's cells are 0.6 to 0.9 m."""
+    base_x: float = 0.0
+    """World x of both bases; the table extends from x = -0.2 to 1.0 in front of them."""
+    toe_in: float = 0.0
+    """Yaw (rad) turning each base toward the cell's centre line (left arm turns right, right turns left)."""
+
+    def __post_init__(self) -> None:
+        if not 0.3 <= self.separation <= 1.2:
+            raise ValueError(f"separation={self.separation} m is outside 0.3..1.2 m, where two Pandas share a table")
+        if abs(self.toe_in) > np.pi / 4:
+            raise ValueError(f"toe_in={self.toe_in} rad is beyond +/-pi/4")
+
+
+def dual_arm_bases(config: DualArmCellConfig | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """World base poses (x, y, z, qx, qy, qz, qw) of the left (+y) and right (-y) arm."""
+    config = config or DualArmCellConfig()
+    poses = []
+    for side in (1.0, -1.0):
+        yaw = -side * config.toe_in
+        poses.append(np.array([config.base_x, side * config.separation / 2, 0.0,
+                               0.0, 0.0, np.sin(yaw / 2), np.cos(yaw / 2)]))
+    return poses[0], poses[1]
+
+
+def arm_prefixes(n_arms: int) -> tuple[str, ...]:
+    """Element-name prefixes of a cell's arms: ``("",)`` for one arm, ``("left/", "right/")`` for two."""
+    if n_arms == 1:
+        return ("",)
+    if n_arms == 2:
+        return tuple(f"{name}/" for name in DUAL_ARM_NAMES)
+    raise ValueError(f"a cell holds one or two arms, not {n_arms}")

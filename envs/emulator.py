@@ -156,7 +156,7 @@ class EmulatorCore:
             sim_arm.set_gripper(bool(closed))
         else:
             sim_arm.set_gripper(width < fm.GRIPPER_MAX_WIDTH / 2)
-            act = self.sim.model.actuator(fm.GRIPPER_ACTUATOR).id
+            act = self.sim.model.actuator(sim_arm.prefix + fm.GRIPPER_ACTUATOR).id
             self.sim.data.ctrl[act] = float(np.clip(width, 0.0, fm.GRIPPER_OPEN_CTRL))
         self._pending[arm] = True
 
@@ -197,7 +197,7 @@ class EmulatorCore:
         rng = np.random.default_rng(None if seed is None else int(seed))
         if "tcp_pose" in body:
             plan = ResetPlan(
-                tcp_pose=_vector(body["tcp_pose"], 7, "tcp_pose"),
+                tcp_pose=_arm_poses(body["tcp_pose"], len(self.sim.arms)),
                 gripper_closed=bool(body.get("gripper_closed", False)),
                 object_poses={k: _vector(v, 7, f"object_poses.{k}") for k, v in body.get("object_poses", {}).items()},
                 held_objects={k: _vector(v, 7, f"held_objects.{k}") for k, v in body.get("held_objects", {}).items()},
@@ -278,6 +278,16 @@ def clamp_params(current: ImpedanceParams, body: Any) -> tuple[ImpedanceParams, 
         if values[key] != raw:
             clamped.append(key)
     return ImpedanceParams(**values), clamped
+
+
+def _arm_poses(value: Any, n_arms: int) -> np.ndarray:
+    """``tcp_pose`` of a /sim/reset body: one pose for every arm, or one row per arm."""
+    rows = np.asarray(value, dtype=object)
+    if rows.ndim == 2:
+        if len(rows) != n_arms:
+            raise EmulatorRequestError(f"field 'tcp_pose' has {len(rows)} rows; this cell has {n_arms} arms")
+        return np.stack([_vector(list(row), 7, f"tcp_pose[{i}]") for i, row in enumerate(rows)])
+    return _vector(value, 7, "tcp_pose")
 
 
 def _vector(value: Any, n: int, name: str) -> np.ndarray:

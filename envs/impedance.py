@@ -39,6 +39,7 @@ from hilserl_bench import geometry as geo
 from hilserl_bench.robot_types import ImpedanceParams
 
 AXES = ("x", "y", "z", "rx", "ry", "rz")
+IDENTITY_POSE = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
 EQ_FILTER_TIME_CONSTANT = 0.2
 """Seconds; the real controller's 0.005-per-millisecond low-pass on the equilibrium."""
 NULLSPACE_STIFFNESS_CAP = 5.0
@@ -58,7 +59,7 @@ def add_impedance_actuators(spec: mujoco.MjSpec, prefix: str, tcp_site: str) -> 
         gear[i] = 1.0
         refsite = f"{prefix}eq_pos_site" if i < 3 else f"{prefix}eq_rot_site"
         for kind in ("spring", "damper"):
-            act = spec.add_actuator(name=f"{prefix}imp_{kind}_{axis}", target=tcp_site, refsite=refsite)
+            act = spec.add_actuator(name=f"{prefix}imp_{kind}_{axis}", target=f"{prefix}{tcp_site}", refsite=refsite)
             act.trntype = mujoco.mjtTrn.mjTRN_SITE
             act.gear = gear
             act.gaintype = mujoco.mjtGain.mjGAIN_FIXED
@@ -78,8 +79,9 @@ class ImpedanceController:
     """
 
     def __init__(self, model: mujoco.MjModel, prefix: str, tcp_site: str, arm_dof_addrs: np.ndarray,
-                 home_qpos: np.ndarray) -> None:
+                 home_qpos: np.ndarray, base_pose: np.ndarray | None = None) -> None:
         self._model = model
+        self.base = BaseFrame(base_pose)
         self._tcp = model.site(f"{prefix}{tcp_site}").id
         self._mocap_pos = model.body(f"{prefix}eq_pos").mocapid[0]
         self._mocap_rot = model.body(f"{prefix}eq_rot").mocapid[0]
@@ -132,10 +134,10 @@ class ImpedanceController:
         self._projector = None
 
     def tcp_pose(self, data: mujoco.MjData) -> np.ndarray:
-        """Measured TCP pose (base frame == world frame for this arm's cell)."""
+        """Measured TCP pose in this arm's base frame (the world frame for a single arm at the origin)."""
         quat = np.empty(4)
         mujoco.mju_mat2Quat(quat, data.site_xmat[self._tcp])
-        return np.concatenate([data.site_xpos[self._tcp], geo.quat_from_mujoco(quat)])
+        return self.base.from_world(np.concatenate([data.site_xpos[self._tcp], geo.quat_from_mujoco(quat)]))
 
     def refresh(self, data: mujoco.MjData, dt: float, new_period: bool = False) -> None:
         """Advance the equilibrium filter by ``dt`` and refresh the nullspace torque.
@@ -157,8 +159,9 @@ class ImpedanceController:
         self._apply_nullspace(data)
 
     def _write_mocaps(self, data: mujoco.MjData) -> None:
-        eq = self.equilibrium
+        eq = self.base.to_world(self.equilibrium)
         data.mocap_pos[self._mocap_pos] = eq[:3]
+        data.mocap_quat[self._mocap_pos] = self.base.mujoco_quat
         data.mocap_pos[self._mocap_rot] = eq[:3]
         data.mocap_quat[self._mocap_rot] = (eq[6], eq[3], eq[4], eq[5])
 
@@ -182,6 +185,35 @@ class ImpedanceController:
     def spring_actuators(self) -> np.ndarray:
         """Actuator ids of the six clipped springs (x, y, z, rx, ry, rz)."""
         return self._springs
+
+
+class BaseFrame:
+    """An arm's base pose in the world: servers speak base-frame poses, MuJoCo world-frame ones.
+
+    The identity (a single arm at the origin) converts nothing, so single-arm cells pay no cost.
+    The translation springs' reference (``eq_pos``) is turned with the base, so the per-axis
+    reference limits act along the arm's own base axes, as on the real controller.
+    """
+
+    def __init__(self, pose: np.ndarray | None) -> None:
+        pose = IDENTITY_POSE if pose is None else np.asarray(pose, dtype=np.float64)
+        self.pose = np.concatenate([pose[:3], geo.quat_normalize(pose[3:])])
+        self.identity = bool(np.allclose(self.pose, IDENTITY_POSE))
+        self.rotation = geo.quat_to_mat(self.pose[3:])
+        self.mujoco_quat = geo.quat_to_mujoco(self.pose[3:])
+        self._inverse = geo.pose_inverse(self.pose)
+
+    def to_world(self, pose: np.ndarray) -> np.ndarray:
+        """Base-frame 7-vector pose as a world pose."""
+        return pose if self.identity else geo.pose_compose(self.pose, pose)
+
+    def from_world(self, pose: np.ndarray) -> np.ndarray:
+        """World 7-vector pose in this base frame."""
+        return pose if self.identity else geo.pose_compose(self._inverse, pose)
+
+    def vector_from_world(self, vec: np.ndarray) -> np.ndarray:
+        """World-frame (3, ...) vectors (velocities, Jacobian rows) in base-frame axes."""
+        return vec if self.identity else self.rotation.T @ vec
 
 
 def _as_slice(addrs: np.ndarray) -> slice | np.ndarray:

@@ -24,7 +24,8 @@ from hilserl_bench.robot_types import ArmState, ImpedanceParams
 class SimArm:
     """A Panda in the shared simulation, addressed by its name prefix."""
 
-    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, prefix: str) -> None:
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, prefix: str,
+                 base_pose: np.ndarray | None = None) -> None:
         self._model, self._data, self.prefix = model, data, prefix
         joint_ids = [model.joint(arm_element(prefix, j)).id for j in fm.JOINT_NAMES]
         self.qpos_addrs = np.array([model.jnt_qposadr[j] for j in joint_ids])
@@ -34,7 +35,10 @@ class SimArm:
         self.finger_qpos_addrs = np.array([model.jnt_qposadr[j] for j in fingers])
         self._gripper = model.actuator(arm_element(prefix, fm.GRIPPER_ACTUATOR)).id
         self._tcp = model.site(arm_element(prefix, fm.TCP_SITE)).id
-        self.controller = ImpedanceController(model, prefix, fm.TCP_SITE, self.dof_addrs, fm.HOME_QPOS)
+        self.controller = ImpedanceController(model, prefix, fm.TCP_SITE, self.dof_addrs, fm.HOME_QPOS,
+                                               base_pose)
+        self.base = self.controller.base
+        """Where this arm stands in the world; every pose it reports or accepts is in its base frame."""
         self._jac = np.zeros((6, model.nv))
         self.gripper_closed = False
 
@@ -49,6 +53,9 @@ class SimArm:
         mujoco.mj_jacSite(self._model, d, self._jac[:3], self._jac[3:], self._tcp)
         jac = self._jac[:, self.dof_addrs]
         dq = d.qvel[self.dof_addrs].copy()
+        base = self.base
+        base_jac = jac if base.identity else np.vstack([base.vector_from_world(jac[:3]),
+                                                        base.vector_from_world(jac[3:])])
         pose = self.controller.tcp_pose(d)
         wrench_on_robot = _wrench_from_joint_torques(jac, d.qfrc_constraint[self.dof_addrs])
         rot_t = d.site_xmat[self._tcp].reshape(3, 3).T
@@ -56,13 +63,13 @@ class SimArm:
         torque = -rot_t @ wrench_on_robot[3:]
         return ArmState(
             pose=pose,
-            vel=jac @ dq,
+            vel=base_jac @ dq,
             force=force,
             torque=torque,
             q=d.qpos[self.qpos_addrs].copy(),
             dq=dq,
             gripper_pos=self.gripper_opening(),
-            jacobian=jac,
+            jacobian=base_jac,
             timestamp=float(d.time),
         )
 
@@ -97,8 +104,9 @@ class SimArm:
         return self.controller.tcp_pose(self._data)
 
     def solve_ik(self, pose: np.ndarray, q_init: np.ndarray | None = None, iterations: int = 100) -> np.ndarray:
-        """Joint positions putting the TCP at ``pose`` (damped least squares on a scratch MjData)."""
+        """Joint positions putting the TCP at base-frame ``pose`` (damped least squares on a scratch MjData)."""
         m = self._model
+        pose = self.base.to_world(np.asarray(pose, dtype=np.float64))
         scratch = mujoco.MjData(m)
         q = np.array(fm.HOME_QPOS if q_init is None else q_init, dtype=np.float64)
         lo, hi = fm.JOINT_LIMITS[:, 0], fm.JOINT_LIMITS[:, 1]

@@ -21,7 +21,7 @@ import numpy as np
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs import franka_model as fm
-from hilserl_bench.envs.cell import build_cell
+from hilserl_bench.envs.cell import arm_prefixes, build_cell
 from hilserl_bench.envs.impedance import add_impedance_actuators
 from hilserl_bench.envs.penetration import SENSOR_PREFIX, PenetrationMeter, add_penetration_sensors, deepest_in_contacts
 from hilserl_bench.envs.sim_arm import SimArm
@@ -59,7 +59,8 @@ class SimBackend:
         self.config = config or SimConfig()
         self.model = self.build_spec(task, self.config).compile()
         self.data = mujoco.MjData(self.model)
-        self.arms = (SimArm(self.model, self.data, ""),)
+        self.arms = tuple(SimArm(self.model, self.data, prefix, base)
+                          for prefix, base in zip(arm_prefixes(len(task.arms)), task.arm_base_poses(), strict=True))
         self._control_dt = 1.0 / task.config.control_hz
         self.substeps = max(1, round(self._control_dt / self.config.physics_dt))
         self._chunks = _split(self.substeps, self.config.refresh_substeps)
@@ -81,12 +82,14 @@ class SimBackend:
     def build_spec(task: Task, config: SimConfig | None = None) -> mujoco.MjSpec:
         """The cell's spec: arena, arm(s) with their impedance actuators, the task's props and cameras."""
         config = config or SimConfig()
-        spec = build_cell({"": np.array([0, 0, 0, 0, 0, 0, 1.0])})
-        add_impedance_actuators(spec, "", fm.TCP_SITE)
-        if task.control_mode == "wrench":
-            from hilserl_bench.envs.wrench_controller import add_wrench_actuators
+        prefixes = arm_prefixes(len(task.arms))
+        spec = build_cell(dict(zip(prefixes, task.arm_base_poses(), strict=True)))
+        for prefix in prefixes:
+            add_impedance_actuators(spec, prefix, fm.TCP_SITE)
+            if task.control_mode == "wrench":
+                from hilserl_bench.envs.wrench_controller import add_wrench_actuators
 
-            add_wrench_actuators(spec, "", fm.TCP_SITE, fm.JOINT_NAMES, task.wrench_server)
+                add_wrench_actuators(spec, prefix, fm.TCP_SITE, fm.JOINT_NAMES, task.wrench_server)
         spec.option.timestep = config.physics_dt
         task.build_scene(spec)
         if config.track_penetration:
@@ -150,25 +153,31 @@ class SimBackend:
 
     def reset(self, plan: ResetPlan, reset_params: ImpedanceParams, episode_params: ImpedanceParams,
               rng: np.random.Generator) -> None:
-        """Teleport the arm to the planned pose (IK), place props, close on held props, settle."""
+        """Teleport the arms to the planned poses (IK), place props, close on held props, settle.
+
+        Held props are placed relative to the first arm's TCP (``ResetPlan.arm_pose(0)``).
+        """
         m, d = self.model, self.data
         mujoco.mj_resetData(m, d)
-        arm = self.arms[0]
-        d.qpos[arm.qpos_addrs] = arm.solve_ik(plan.tcp_pose)
-        d.qpos[arm.finger_qpos_addrs] = fm.GRIPPER_MAX_WIDTH / 2
+        poses = [plan.arm_pose(i) for i in range(len(self.arms))]
+        for arm, pose in zip(self.arms, poses, strict=True):
+            d.qpos[arm.qpos_addrs] = arm.solve_ik(pose)
+            d.qpos[arm.finger_qpos_addrs] = fm.GRIPPER_MAX_WIDTH / 2
         for name, pose in plan.object_poses.items():
             self._place(name, pose)
         for name, rel in plan.held_objects.items():
-            self._place(name, geo.pose_compose(plan.tcp_pose, rel))
+            self._place(name, self.arms[0].base.to_world(geo.pose_compose(poses[0], rel)))
         mujoco.mj_forward(m, d)
-        arm.update_params(reset_params)
-        arm.controller.hold(d, plan.tcp_pose)
-        arm.set_gripper(plan.gripper_closed)
+        for arm, pose in zip(self.arms, poses, strict=True):
+            arm.update_params(reset_params)
+            arm.controller.hold(d, pose)
+            arm.set_gripper(plan.gripper_closed)
         pinned = {name: d.qpos[self._free_qpos(name)].copy() for name in plan.held_objects}
         self._settle(self.config.grasp_settle_s, pinned)
         self._settle(self.config.free_settle_s, {})
-        arm.update_params(episode_params)
-        arm.controller.hold(d)
+        for arm in self.arms:
+            arm.update_params(episode_params)
+            arm.controller.hold(d)
         mujoco.mj_forward(m, d)
         self._episode_start = float(d.time)
         self.max_penetration = 0.0

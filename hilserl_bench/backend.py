@@ -56,6 +56,16 @@ class ResetPlan:
     friction: dict[str, float] = field(default_factory=dict)
     """Sliding friction per geom name for this episode (simulator only; hardware has what it has)."""
 
+    def arm_pose(self, i: int) -> np.ndarray:
+        """Arm ``i``'s reset TCP pose (its base frame): ``tcp_pose`` is one 7-vector shared by every
+        arm, or one row per arm (``(n_arms, 7)``) on dual-arm tasks."""
+        poses = np.asarray(self.tcp_pose, dtype=np.float64)
+        if poses.ndim == 1:
+            return poses
+        if not 0 <= i < len(poses):
+            raise ValueError(f"reset plan has {len(poses)} arm poses; arm {i} has none")
+        return poses[i]
+
 
 @runtime_checkable
 class ArmBackend(Protocol):

@@ -121,7 +121,7 @@ class FrankaEnv(gym.Env):
         if self.task.control_mode == "wrench":
             return self._finish_step(self._send_wrenches(action))
         scale_t, scale_r, _ = self.task.config.action_scale
-        box = self.task.safety_box
+        boxes = self.task.arm_safety_boxes
         now = self.backend.time
         for i, arm in enumerate(self.backend.arms):
             a = action[i * self._per_arm:(i + 1) * self._per_arm]
@@ -129,7 +129,7 @@ class FrankaEnv(gym.Env):
             target = np.empty(7)
             target[:3] = pose[:3] + a[:3] * scale_t
             target[3:] = geo.quat_mul(geo.euler_to_quat(a[3:6] * scale_r), pose[3:])
-            arm.set_pose(box.clip(target))
+            arm.set_pose(boxes[i].clip(target))
             if self.task.learned_gripper:
                 self._apply_gripper(i, arm, float(a[6]), now)
         return self._finish_step(self.backend.wait_for_next_step())
@@ -154,6 +154,11 @@ class FrankaEnv(gym.Env):
         timing = {**timing, "estop": estop}
         self.last_obs = self._observation(scene)
         return self.last_obs, reward, terminated, truncated, self._info(evaluation, scene, timing)
+
+    @property
+    def arm_states(self) -> tuple[ArmState, ...]:
+        """The latest measured state of each arm (base frames), in ``task.arms`` order."""
+        return self._states
 
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":

@@ -181,6 +181,30 @@ class Task:
         return ImpedanceParams(**uniform_clips((0.1,) * 6, (0.1,) * 6))
 
     @property
+    def arm_safety_boxes(self) -> tuple[SafetyBox, ...]:
+        """One box per arm in ``arms`` order, each in that arm's base frame (default: ``safety_box`` for all)."""
+        return (self.safety_box,) * len(self.arms)
+
+    def arm_base_poses(self) -> tuple[np.ndarray, ...]:
+        """World pose of each arm's base in ``arms`` order (simulator layout; a single arm stands at the origin).
+
+        Every pose an arm reports or is sent is in its own base frame, as each real robot
+        server speaks its own; ``SceneState`` poses are in the world (cell) frame.
+        """
+        if len(self.arms) != 1:
+            raise NotImplementedError(f"{type(self).__name__} has {len(self.arms)} arms and must place them")
+        return (np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]),)
+
+    def progress_distance(self, scene: SceneState | None, arms: tuple[ArmState, ...]) -> float:
+        """How far the cell is from success (m), for supervisors that watch for stalls.
+
+        Default: the first arm's distance to ``target_pose`` (rotation weighted 5 cm/rad).
+        """
+        pose, target = arms[0].pose, self.target_pose
+        return float(np.linalg.norm(pose[:3] - target[:3])
+                     + 0.05 * np.linalg.norm(geo.orientation_error(pose[3:], target[3:])))
+
+    @property
     def action_dim(self) -> int:
         """6 twist dims per arm, plus one gripper dim per arm when the gripper is learned
         (wrench tasks: one dim per entry of ``wrench_axes``)."""

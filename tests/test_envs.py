@@ -66,7 +66,7 @@ def test_versioned_gym_id(task_id):
 def _rollout(env, seed: int, steps: int):
     obs, _ = env.reset(seed=seed)
     rng = np.random.default_rng(seed)
-    trace = [np.concatenate([v.ravel() for v in obs["state"].values()])]
+    trace = [np.concatenate([v.ravel() for v in obs["state"].values()] + [v.ravel() for v in obs["task"].values()])]
     rewards = []
     for _ in range(steps):
         obs, reward, term, trunc, _ = env.step(rng.uniform(-1, 1, env.action_space.shape))
@@ -92,18 +92,21 @@ def test_seeded_determinism(state_env):
 def test_safety_box_is_never_left_under_random_actions(state_env):
     if state_env.unwrapped.task.control_mode == "wrench":
         pytest.skip("wrench tasks send no poses; tests/test_wrench_control.py checks the server's box")
-    box = state_env.unwrapped.task.safety_box
-    arm = state_env.unwrapped.backend.arms[0]
-    sent = []
-    original = arm.set_pose
-    arm.set_pose = lambda pose: (sent.append(np.array(pose)), original(pose))[1]
+    boxes = state_env.unwrapped.task.arm_safety_boxes
+    arms = state_env.unwrapped.backend.arms
+    sent: list[list[np.ndarray]] = [[] for _ in arms]
+    for arm, log in zip(arms, sent, strict=True):
+        original = arm.set_pose
+        arm.set_pose = lambda pose, log=log, original=original: (log.append(np.array(pose)), original(pose))[1]
     try:
         for seed in range(2):
             _rollout(state_env, seed=seed, steps=60)
     finally:
-        del arm.set_pose
-    assert len(sent) >= 100
-    assert all(box.contains(p) for p in sent)
+        for arm in arms:
+            del arm.set_pose
+    for box, log in zip(boxes, sent, strict=True):
+        assert len(log) >= 100
+        assert all(box.contains(p) for p in log)
 
 
 def test_invalid_actions_raise_clear_errors(state_env):
@@ -249,6 +252,9 @@ def test_twist_action_moves_tcp_in_the_base_frame():
 
 def test_quaternions_are_xyzw_unit(state_env):
     obs, _ = state_env.reset(seed=0)
-    q = obs["state"]["tcp_pose"][3:].astype(np.float64)
-    assert abs(np.linalg.norm(q) - 1) < 1e-5
-    assert abs(geo.quat_to_euler(q)[0]) > 3.0, "the gripper points down: roll near +/-pi"
+    keys = [k for k in obs["state"] if k.endswith("tcp_pose")]
+    assert len(keys) == len(state_env.unwrapped.task.arms)
+    for key in keys:
+        q = obs["state"][key][3:].astype(np.float64)
+        assert abs(np.linalg.norm(q) - 1) < 1e-5
+        assert abs(geo.quat_to_euler(q)[0]) > 3.0, "the gripper points down: roll near +/-pi"

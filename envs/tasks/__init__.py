@@ -7,3 +7,7 @@ from hilserl_bench.envs.experts import object_flipping as _flip_expert  # noqa: 
 from hilserl_bench.envs.tasks import object_flipping  # noqa: F401, E402
 from hilserl_bench.envs.experts import jenga_whipping as _jenga_expert  # noqa: F401, E402
 from hilserl_bench.envs.tasks import jenga_whipping  # noqa: F401, E402
+from hilserl_bench.envs.tasks import object_handover  # noqa: F401, E402
+from hilserl_bench.envs.experts import object_handover as _handover_expert  # noqa: F401, E402
+from hilserl_bench.envs.experts import dashboard_assembly as _dashboard_expert  # noqa: F401, E402
+from hilserl_bench.envs.tasks import dashboard_assembly  # noqa: F401, E402

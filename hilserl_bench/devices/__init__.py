@@ -81,8 +81,8 @@ def make_device(name: str, arms: int = 1, config: Any = None, episode_keys: bool
     """An unconnected device by name, driving ``arms`` arms.
 
     Args:
-        name: ``spacemouse`` (one per arm), ``keyboard`` or ``gamepad`` (arm 0 unless
-            their config says otherwise).
+        name: ``spacemouse`` (one per arm), ``keyboard`` or ``gamepad`` (one arm at a time:
+            arm 0 unless their config says otherwise; Tab / the switch button moves to the other).
         arms: arms of the task (1 or 2).
         config: the device's config dataclass (:class:`SpaceMouseConfig`,
             :class:`KeyboardConfig`, :class:`GamepadConfig`); defaults when ``None``.
@@ -92,13 +92,13 @@ def make_device(name: str, arms: int = 1, config: Any = None, episode_keys: bool
     if name == "spacemouse":
         device: InputDevice = SpaceMouse(arms, config)
     elif name == "keyboard":
-        return Keyboard(config)
+        return Keyboard(config, arms=arms)
     elif name == "gamepad":
-        device = Gamepad(config)
+        device = Gamepad(config, arms=arms)
     else:
         raise ValueError(f"unknown device {name!r}; choose one of {list(DEVICE_NAMES)}")
     if episode_keys and _stdin_is_terminal():
-        return CombinedDevice([device, Keyboard()])
+        return CombinedDevice([device, Keyboard(arms=arms)])
     return device
 
 

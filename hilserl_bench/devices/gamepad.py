@@ -66,7 +66,9 @@ class GamepadConfig:
     index: int = 0
     """Which joystick pygame lists, when several are plugged in."""
     arm: int = 0
-    """Arm the gamepad drives (dual-arm tasks: 0 left, 1 right)."""
+    """Arm the gamepad drives at start (dual-arm tasks: 0 left, 1 right)."""
+    switch_arm_button: int = 8
+    """Dual-arm tasks: button that moves the gamepad to the other arm (Guide / PS on most pads)."""
 
 
 def _import_pygame() -> Any:
@@ -81,13 +83,18 @@ def _import_pygame() -> Any:
 
 
 class Gamepad(InputDevice):
-    """One game controller driving one arm."""
+    """One game controller driving one arm at a time (a button switches arms on dual-arm tasks)."""
 
     name = "gamepad"
 
-    def __init__(self, config: GamepadConfig | None = None) -> None:
+    def __init__(self, config: GamepadConfig | None = None, arms: int = 1) -> None:
         super().__init__()
         self.config = config or GamepadConfig()
+        if arms not in (1, 2) or not 0 <= self.config.arm < arms:
+            raise ValueError(f"gamepad: arm {self.config.arm} of a {arms}-arm task; arms must be 1 or 2")
+        self.arms = arms
+        self.arm = self.config.arm
+        """The arm the gamepad drives now."""
         if len(self.config.twist_terms) != 6:
             raise ValueError(f"GamepadConfig.twist_terms needs 6 entries, got {len(self.config.twist_terms)}")
         self._pg: Any = None
@@ -135,13 +142,15 @@ class Gamepad(InputDevice):
             close, opened = self._joy.get_button(c.close_button), self._joy.get_button(c.open_button)
         except pg.error as exc:
             raise DeviceDisconnectedError(f"gamepad {c.index} stopped answering ({exc}); {_HELP}") from exc
-        events: list[Event] = [Twist(c.arm, twist)]
+        events: list[Event] = [Twist(self.arm, twist)]
         if close:
-            events.append(GripperCommand(c.arm, "close"))
+            events.append(GripperCommand(self.arm, "close"))
         elif opened:
-            events.append(GripperCommand(c.arm, "open"))
+            events.append(GripperCommand(self.arm, "open"))
         for button in pressed:
-            if button == c.toggle_button:
+            if button == c.switch_arm_button and self.arms > 1:
+                self.arm = (self.arm + 1) % self.arms
+            elif button == c.toggle_button:
                 self._toggled = not self._toggled
                 events.append(InterventionToggle(self._toggled))
             elif button == c.success_button:

@@ -48,8 +48,10 @@ KEY_MAP: tuple[tuple[str, str], ...] = (
     ("w", "+x"), ("s", "-x"), ("a", "+y"), ("d", "-y"), ("r", "+z"), ("f", "-z"),
     ("j", "+roll"), ("l", "-roll"), ("i", "+pitch"), ("k", "-pitch"), ("u", "+yaw"), ("o", "-yaw"),
     ("c", "close"), ("v", "open"), (" ", "toggle"), (ENTER, "success"), (BACKSPACE, "failure"), (ESCAPE, "reset"),
+    ("\t", "switch_arm"),
 )
-"""(key, action) pairs; actions: +/-<twist axis>, close, open, toggle, success, failure, reset."""
+"""(key, action) pairs; actions: +/-<twist axis>, close, open, toggle, success, failure, reset, switch_arm
+(Tab: on dual-arm tasks the keys then drive the other arm)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class KeyboardConfig:
     speed: float = 1.0
     """Twist value of one key press (1.0: the task's full action scale per step)."""
     arm: int = 0
-    """Arm the keys drive (dual-arm tasks: 0 left, 1 right)."""
+    """Arm the keys drive at start (dual-arm tasks: 0 left, 1 right; ``switch_arm`` moves to the next)."""
 
 
 def split_keys(data: str) -> list[str]:
@@ -92,11 +94,16 @@ class Keyboard(InputDevice):
 
     name = "keyboard"
 
-    def __init__(self, config: KeyboardConfig | None = None, fd: int | None = None) -> None:
+    def __init__(self, config: KeyboardConfig | None = None, fd: int | None = None, arms: int = 1) -> None:
         super().__init__()
         self.config = config or KeyboardConfig()
+        if arms not in (1, 2) or not 0 <= self.config.arm < arms:
+            raise ValueError(f"keyboard: arm {self.config.arm} of a {arms}-arm task; arms must be 1 or 2")
+        self.arms = arms
+        self.arm = self.config.arm
+        """The arm the keys drive now."""
         bad = [a for _, a in self.config.key_map if a.lstrip("+-") not in TWIST_AXES
-               and a not in ("close", "open", "toggle", "success", "failure", "reset")]
+               and a not in ("close", "open", "toggle", "success", "failure", "reset", "switch_arm")]
         if bad:
             raise ValueError(f"unknown keyboard actions {bad}")
         self._fd = fd
@@ -142,11 +149,17 @@ class Keyboard(InputDevice):
         twist = [0.0] * 6
         moved = False
         events: list[Event] = []
-        arm = self.config.arm
         for key in keys:
             action = self._bindings.get(key)
             if action is None:
                 continue
+            if action == "switch_arm":
+                if moved:
+                    events.insert(0, Twist(self.arm, tuple(twist)))
+                    twist, moved = [0.0] * 6, False
+                self.arm = (self.arm + 1) % self.arms
+                continue
+            arm = self.arm
             if action.lstrip("+-") in TWIST_AXES:
                 sign = -1.0 if action.startswith("-") else 1.0
                 axis = TWIST_AXES.index(action.lstrip("+-"))
@@ -160,7 +173,7 @@ class Keyboard(InputDevice):
             else:
                 events.append({"success": EpisodeSuccess, "failure": EpisodeFailure, "reset": ResetRequest}[action]())
         if moved:
-            events.insert(0, Twist(arm, tuple(twist)))
+            events.insert(0, Twist(self.arm, tuple(twist)))
         return events
 
     def _release(self) -> None:

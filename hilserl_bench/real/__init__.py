@@ -32,10 +32,15 @@ def make_real_env(task: Task, obs_mode: str = "pixels", render_mode: str | None 
     """The env for ``task`` on a real cell; ``robot_url`` and ``cameras`` override the config file's entries."""
     cfg = load_config(config)
     if robot_url is not None:
+        if isinstance(robot_url, str) and "," in robot_url:
+            robot_url = tuple(u.strip() for u in robot_url.split(","))
+            if len(robot_url) != len(task.arms):
+                raise ValueError(f"robot_url lists {len(robot_url)} URLs; task {task.task_id!r} has arms "
+                                 f"{list(task.arms)} (pass one URL per arm, comma-separated, in that order)")
         if isinstance(robot_url, str):
             if len(task.arms) != 1:
                 raise ValueError(f"task {task.task_id!r} has arms {list(task.arms)}: pass robot_url as "
-                                 "{'left': URL, 'right': URL}")
+                                 "{'left': URL, 'right': URL} or 'URL_LEFT,URL_RIGHT'")
             robot_url = {task.arms[0]: robot_url}
         elif not isinstance(robot_url, dict):
             robot_url = dict(zip(task.arms, robot_url, strict=True))

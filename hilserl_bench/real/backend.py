@@ -121,7 +121,7 @@ class RealBackend:
         self.task, self.config = task, config
         self.clients = tuple(RobotClient(url, config.timeout_s, config.read_retries, config.jointreset_timeout_s)
                              for url in config.urls_for(task.arms))
-        self.arms = tuple(RealArm(c, task.safety_box, config) for c in self.clients)
+        self.arms = tuple(RealArm(c, box, config) for c, box in zip(self.clients, task.arm_safety_boxes, strict=True))
         if task.control_mode == "wrench":
             for arm in self.arms:
                 arm.wrench_limits = task.wrench_server.limits()
@@ -134,6 +134,11 @@ class RealBackend:
         """Emulator's deepest penetration in the last period; ``time.monotonic()`` of each camera's last frame."""
         if config.emulator:
             self.render_overview = self._render_overview
+        reach = float(np.sqrt(3.0) * task.config.action_scale[0])
+        if config.max_step_translation < reach:
+            log.warning("max_step_translation %.3f m is below the %.3f m one full %s action can command; larger "
+                        "steps will be shortened (raise it in the robot config to run the task as specified)",
+                        config.max_step_translation, reach, task.task_id)
 
     @property
     def control_dt(self) -> float:
@@ -199,8 +204,7 @@ class RealBackend:
                 raise RobotEStopError(f"emergency stop engaged on {arm.client.url}; release it, then reset")
         self._episodes += 1
         if self.config.emulator:
-            for client in {c.url: c for c in self.clients}.values():
-                client.sim_reset(plan, reset_params, episode_params)
+            self.clients[0].sim_reset(plan, reset_params, episode_params)
         else:
             if plan.object_poses or plan.held_objects:
                 log.info("reset: props %s are left to the person resetting the cell",
@@ -216,7 +220,7 @@ class RealBackend:
     def _hardware_reset(self, plan: ResetPlan, reset_params: ImpedanceParams,
                         episode_params: ImpedanceParams) -> None:
         """Reset params, optional /jointreset, interpolated move to the plan, gripper, compliant params."""
-        goals = np.broadcast_to(np.asarray(plan.tcp_pose, dtype=np.float64), (len(self.arms), 7))
+        goals = np.array([plan.arm_pose(i) for i in range(len(self.arms))])
         if not np.all(np.isfinite(goals)):
             raise ValueError(f"reset pose {goals.tolist()} is not finite")
         for arm in self.arms:

@@ -30,7 +30,7 @@ class ServeSimCmd:
     host: str = "127.0.0.1"
     """Interface to bind; anything but loopback needs --allow-remote (the protocol has no authentication)."""
     port: int = 5000
-    """TCP port (the official server's default is 5000)."""
+    """TCP port (the official server's default is 5000); a dual-arm task serves its second arm on port + 1."""
     allow_remote: bool = False
     """Permit a non-loopback --host; anyone who can reach it can move the simulated robot."""
     deterministic: bool = False
@@ -56,20 +56,26 @@ class ServeSimCmd:
                   file=sys.stderr)
         mode = "step" if self.deterministic else "wall"
         core = emulator_for(self.task, EmulatorConfig(time_model=mode, max_catchup_s=self.max_catchup_s))
+        servers = []
         try:
-            server = serve_in_thread(app_for(core), self.host, self.port, verbose=self.verbose)
+            for i in range(len(core.task.arms)):
+                servers.append(serve_in_thread(app_for(core, i), self.host, self.port + i, verbose=self.verbose))
         except OSError as exc:
+            for server in servers:
+                server.stop()
             core.close()
             print(f"hilserl-bench: error: {exc}", file=sys.stderr)
             return 1
-        print(f"emulating the {self.task} robot server at {server.url} (time model: {mode}); Ctrl-C stops it")
+        urls = ", ".join(f"{arm}: {server.url}" for arm, server in zip(core.task.arms, servers, strict=True))
+        print(f"emulating the {self.task} robot server(s) at {urls} (time model: {mode}); Ctrl-C stops it")
         try:
-            while server.thread.is_alive():
-                server.thread.join(timeout=0.5)
+            while all(server.thread.is_alive() for server in servers):
+                servers[0].thread.join(timeout=0.5)
         except KeyboardInterrupt:
             pass
         finally:
-            server.stop()
+            for server in servers:
+                server.stop()
             core.close()
         return 0
 

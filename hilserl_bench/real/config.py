@@ -181,6 +181,9 @@ def calibrated_task(task: Task, calib: TaskCalibration | None) -> Task:
     """``task`` with this cell's target/reset poses and safety box (a subclass instance; same config)."""
     if calib is None or (calib.target_pose is None and calib.reset_pose is None and calib.safety_box_low is None):
         return task
+    if len(task.arms) != 1:
+        raise ValueError(f"tasks.{task.task_id}: target/reset/safety-box calibration is per single arm; dual-arm "
+                         "tasks place their arms in code (DualArmTask.cell and world_boxes): remove those keys")
     old_target = task.target_pose
     flip = calib.official_euler_pitch_flip
     target = _pose(calib.target_pose, "target_pose", flip) if calib.target_pose is not None else old_target

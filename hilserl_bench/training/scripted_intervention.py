@@ -27,7 +27,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from hilserl_bench import geometry as geo
+from hilserl_bench.wrappers._arms import arm_slots
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class ScriptedIntervention(gym.Wrapper):
         self._track_progress()
         if self._t < c.warmup_steps:
             return False
-        twist = slice(0, 6)
+        twist = np.concatenate([np.arange(6) + arm.twist.start for arm in arm_slots(self.env)])
         differs = np.linalg.norm(policy_action[twist] - expert_action[twist]) > c.disagreement_threshold
         self._disagree = self._disagree + 1 if differs else 0
         fired = (self._disagree >= c.disagreement_steps or self._since_progress >= c.stall_steps
@@ -127,10 +127,7 @@ class ScriptedIntervention(gym.Wrapper):
 
     def _track_progress(self) -> None:
         raw = self.env.unwrapped
-        pose = np.asarray(raw.last_obs["state"]["tcp_pose"], dtype=np.float64)
-        target = raw.task.target_pose
-        distance = np.linalg.norm(pose[:3] - target[:3]) + 0.05 * np.linalg.norm(
-            geo.orientation_error(pose[3:], target[3:]))
+        distance = raw.task.progress_distance(raw.backend.scene_state(), raw.arm_states)
         if distance < self._best_distance - 1e-3:
             self._best_distance, self._since_progress = distance, 0
         else:
@@ -142,8 +139,9 @@ class ScriptedIntervention(gym.Wrapper):
             return False
         to_base = self.env.get_wrapper_attr("to_base")
         base = np.clip(to_base(policy_action), -1.0, 1.0)
-        pose = np.asarray(raw.last_obs["state"]["tcp_pose"], dtype=np.float64)
-        box = raw.task.safety_box
-        commanded = pose[:3] + base[:3] * raw.task.config.action_scale[0]
-        return bool(np.any(commanded < box.low[:3] - self.config.box_margin) or
-                    np.any(commanded > box.high[:3] + self.config.box_margin))
+        margin = self.config.box_margin
+        for arm, box, state in zip(arm_slots(self.env), raw.task.arm_safety_boxes, raw.arm_states, strict=True):
+            commanded = state.pose[:3] + base[arm.twist][:3] * raw.task.config.action_scale[0]
+            if np.any(commanded < box.low[:3] - margin) or np.any(commanded > box.high[:3] + margin):
+                return True
+        return False
