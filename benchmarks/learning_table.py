@@ -2,8 +2,11 @@
 
 Runs (or resumes; finished runs cost nothing) every configuration of the paper's
 Table 1b comparison on one task in state mode, evaluates each for ``--eval-episodes``,
-and prints one table; ``--json`` prints the same as one JSON object. Curves
-(success and intervention rate vs env steps, binned) go to ``<out>/curves.csv``.
+and prints one table; ``--json`` prints the same as one JSON object. The table and the
+curves (success and intervention rate vs env steps, binned) go to
+``benchmarks/results/<task>_table.csv`` and ``<task>_curves.csv`` (``--results``), small
+files that are committed because README figures come from them; runs and demos stay
+under ``--out`` (git-ignored).
 
     python benchmarks/learning_table.py --task ram_insertion --seeds 0 1 2
 """
@@ -18,6 +21,7 @@ import pandas as pd
 import tyro
 
 from hilserl_bench.data.recorder import record_episodes
+from hilserl_bench.rollout import atomic_output
 from hilserl_bench.training.config import TrainConfig
 from hilserl_bench.training.evaluate import evaluate_run
 from hilserl_bench.training.train import read_metrics, train
@@ -47,7 +51,9 @@ class LearningTable:
     variants: tuple[str, ...] = tuple(VARIANTS)
     """Which variants to run."""
     out: Path = Path("runs")
-    """Where demos and runs go."""
+    """Where demos and runs go (git-ignored)."""
+    results: Path = Path("benchmarks/results")
+    """Where the table and curves CSVs go (committed: README figures come from them)."""
     json: bool = False
     """Print one JSON object."""
 
@@ -77,8 +83,9 @@ def main(cfg: LearningTable) -> None:
             curves.append(binned.reset_index().assign(variant=variant, seed=seed))
     table = pd.DataFrame(rows)
     curve_table = pd.concat(curves, ignore_index=True)
-    curve_table.to_csv(cfg.out / f"{cfg.task}_curves.csv", index=False)
-    table.to_csv(cfg.out / f"{cfg.task}_table.csv", index=False)
+    for name, frame in (("curves", curve_table), ("table", table)):
+        with atomic_output(cfg.results / f"{cfg.task}_{name}.csv") as tmp:
+            frame.to_csv(tmp, index=False)
     if cfg.json:
         print(json.dumps({"task": cfg.task, "runs": rows}))
     else:

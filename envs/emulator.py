@@ -30,9 +30,10 @@ import numpy as np
 
 from hilserl_bench.backend import ResetPlan
 from hilserl_bench.envs import franka_model as fm
+from hilserl_bench.envs.joint_move import JointMoveConfig, move_joints
 from hilserl_bench.envs.sim_backend import SimBackend
 from hilserl_bench.registry import task_class
-from hilserl_bench.robot_types import ImpedanceParams
+from hilserl_bench.robot_types import _IMPEDANCE_RANGES, ImpedanceParams
 
 ERROR_KINDS = ("cartesian_reflex", "joint_limit", "communication_constraints")
 
@@ -51,6 +52,8 @@ class EmulatorConfig:
     """Largest wall-time gap simulated at once in ``wall`` mode; the rest of a longer pause is dropped."""
     call_timeout_s: float = 60.0
     """Longest a request waits for the simulation worker."""
+    joint_move: JointMoveConfig = JointMoveConfig()
+    """The /jointreset move (duration, gains); in ``wall`` mode the call also blocks that long in wall time."""
 
 
 class EmulatorCore:
@@ -71,6 +74,8 @@ class EmulatorCore:
         """Whether the (emulated) emergency stop is engaged."""
         self.requests: dict[str, int] = {}
         """Requests served per endpoint (tests and dry runs read it)."""
+        self.clamped_params: list[str] = []
+        """Keys the last /update_param clamped into their range (the real server does so silently)."""
         self._last_wall, self._dt_residue, self._since_period, self._pen_since_read = time.monotonic(), 0.0, 0.0, 0.0
         self.call(self.reset, {"seed": 0})
 
@@ -108,8 +113,7 @@ class EmulatorCore:
             self._since_period = 0.0 if new_period else self._since_period
             for arm in self.sim.arms:
                 arm.controller.refresh(self.sim.data, k * dt, new_period=new_period)
-            mujoco.mj_step(self.sim.model, self.sim.data, nstep=k)
-            self._pen_since_read = max(self._pen_since_read, self.sim.penetration())
+            self._pen_since_read = max(self._pen_since_read, self.sim.advance(k))
             n -= k
 
     def _flush(self) -> None:
@@ -158,21 +162,29 @@ class EmulatorCore:
         if not self.estop:
             self.error = None
 
-    def update_params(self, arm: int, body: Any) -> None:
-        if not isinstance(body, dict):
-            raise EmulatorRequestError("/update_param expects a JSON object of controller parameters")
-        try:
-            params = ImpedanceParams.from_dict({**self.params[arm].to_dict(), **body})
-        except (TypeError, ValueError) as exc:
-            raise EmulatorRequestError(str(exc)) from None
+    def update_params(self, arm: int, body: Any) -> list[str]:
+        """The real parameter server: clamp each value into its range, apply all; returns the clamped keys."""
+        params, clamped = clamp_params(self.params[arm], body)
         self.params[arm] = params
         self.sim.arms[arm].update_params(params)
+        self.clamped_params = clamped
+        return clamped
 
-    def joint_reset(self, arm: int) -> None:
-        """Teleports to the home posture (the real move takes 10 to 45 s)."""
-        self.sim.arms[arm].joint_reset()
-        mujoco.mj_forward(self.sim.model, self.sim.data)
+    def joint_reset(self, arm: int) -> float:
+        """Blocking joint-space move to the home posture carrying what the hand holds; returns its seconds.
+
+        The real move takes 10 to 45 s; the simulated one a few seconds (JointMoveConfig).
+        In ``wall`` mode the call also lasts that long, so client timeouts meet a blocking call.
+        """
+        self._flush()
+        started = time.monotonic()
+        others = tuple(a for i, a in enumerate(self.sim.arms) if i != arm)
+        seconds = move_joints(self.sim.model, self.sim.data, self.sim.arms[arm], fm.HOME_QPOS, self.params[arm],
+                              others, self.sim.config.refresh_substeps, self.config.joint_move)
+        if self.config.time_model == "wall":
+            time.sleep(max(0.0, seconds - (time.monotonic() - started)))
         self._restart_clock()
+        return seconds
 
     # -- emulator-only (/sim/...) ---------------------------------------------------------
     def reset(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -248,6 +260,31 @@ def _arm_poses(value: Any, n_arms: int) -> np.ndarray:
             raise EmulatorRequestError(f"field 'tcp_pose' has {len(rows)} rows; this cell has {n_arms} arms")
         return np.stack([_vector(list(row), 7, f"tcp_pose[{i}]") for i, row in enumerate(rows)])
     return _vector(value, 7, "tcp_pose")
+
+
+def clamp_params(current: ImpedanceParams, body: Any) -> tuple[ImpedanceParams, list[str]]:
+    """Apply an /update_param body the way the real server's dynamic_reconfigure does.
+
+    Every value is clamped into the parameter's documented range (the official
+    precision dict's rotational clips of 0.5 become 0.1) and the rest is applied, so
+    the official dicts are accepted. An unknown key makes the real client library
+    raise before anything is applied (Flask then answers 500 with no detail); we
+    answer 400 naming the key instead, and likewise for a value that is not a number.
+    """
+    if not isinstance(body, dict):
+        raise EmulatorRequestError("/update_param expects a JSON object of controller parameters")
+    unknown = sorted(set(body) - set(_IMPEDANCE_RANGES))
+    if unknown:
+        raise EmulatorRequestError(f"/update_param: unknown parameter(s) {unknown}; known: {sorted(_IMPEDANCE_RANGES)}")
+    values, clamped = current.to_dict(), []
+    for key, raw in body.items():
+        if isinstance(raw, bool) or not isinstance(raw, int | float) or not np.isfinite(raw):
+            raise EmulatorRequestError(f"/update_param: {key}={raw!r} is not a finite number")
+        lo, hi = _IMPEDANCE_RANGES[key]
+        values[key] = float(min(max(raw, lo), hi))
+        if values[key] != raw:
+            clamped.append(key)
+    return ImpedanceParams(**values), clamped
 
 
 def _vector(value: Any, n: int, name: str) -> np.ndarray:

@@ -3,8 +3,12 @@
 Real-protocol routes answer exactly like the official server (POST, plain-text
 acknowledgements, JSON getters; /getstate adds the optional extension fields
 ``error``, ``estop`` and ``time``, which clients of the official server ignore).
-Unlike the official server, malformed requests get HTTP 400 naming the field, and
-/update_param enforces the real controller's ranges.
+Unlike the official server, malformed requests get HTTP 400 naming the field.
+/update_param behaves like the real parameter server: values are clamped into their
+ranges and applied (the clamped keys are listed in an ``X-Clamped-Params`` header);
+an unknown key is refused with 400 naming it, where the real server answers 500.
+/jointreset is a blocking joint-space move to the home posture, carrying what the
+hand holds.
 
 Emulator-only routes, never present on hardware: ``/sim/info``, ``/sim/reset``,
 ``/sim/camera/<name>`` (raw RGB bytes, or PNG with ``?format=png``),
@@ -92,7 +96,10 @@ def create_app(core: EmulatorCore, arm: int = 0) -> Flask:
 
     @app.post("/update_param")
     def update_param():
-        return text("update_param", core.update_params, arm, body(), answer="Updated compliance parameters")
+        core.count("update_param")
+        clamped = core.call(core.update_params, arm, body())
+        headers = {"X-Clamped-Params": ",".join(clamped)} if clamped else None
+        return Response("Updated compliance parameters", mimetype="text/plain", headers=headers)
 
     @app.post("/jointreset")
     def jointreset():

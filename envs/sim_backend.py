@@ -3,7 +3,10 @@
 :class:`SimBackend` implements :class:`hilserl_bench.backend.Backend`. Time advances
 in chunks of ``refresh_substeps`` physics steps run in C (``mj_step`` with
 ``nstep``), with the equilibrium filter and nullspace torque refreshed between
-chunks, so Python costs a handful of calls per env step.
+chunks. Tight-fit penetration comes from contact sensors that MuJoCo evaluates at every
+physics step and keeps in a history ring read once per chunk
+(:mod:`hilserl_bench.envs.penetration`), so ``info["penetration"]`` is the maximum over
+every state the control period visited, not a sample.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs import franka_model as fm
 from hilserl_bench.envs.cell import arm_prefixes, build_cell
 from hilserl_bench.envs.impedance import add_impedance_actuators
+from hilserl_bench.envs.penetration import SENSOR_PREFIX, PenetrationMeter, add_penetration_sensors, deepest_in_contacts
 from hilserl_bench.envs.sim_arm import SimArm
 from hilserl_bench.robot_types import ImpedanceParams
 from hilserl_bench.task import Task
@@ -42,6 +46,9 @@ class SimConfig:
     """Reset time after releasing held props, before the episode starts."""
     overview_size: tuple[int, int] = (240, 320)
     """(height, width) of ``render()`` frames."""
+    track_penetration: bool = True
+    """Measure tight-fit penetration after every physics step; False skips it (penetration
+    reads NaN, "not measured"), which ``bench env`` uses to show what the measurement costs."""
 
 
 class SimBackend:
@@ -61,13 +68,15 @@ class SimBackend:
         group_a, group_b = task.tight_fit_geoms()
         self._fit_a = _geom_mask(self.model, group_a)
         self._fit_b = _geom_mask(self.model, group_b)
+        sensors = [self.model.sensor(i).name for i in range(self.model.nsensor)]
+        sensors = [name for name in sensors if name.startswith(SENSOR_PREFIX)]
+        self._meter = PenetrationMeter(self.model, sensors) if sensors else None
         self._renderers: dict[tuple[int, int], mujoco.Renderer] = {}
         self._episode_start = 0.0
         self.max_penetration = 0.0
-        """Deepest tight-fit penetration (m) since the last reset, sampled between refresh chunks."""
+        """Deepest tight-fit penetration (m) over every physics step since the last reset."""
         self.step_penetration = 0.0
-        """Deepest tight-fit penetration (m) during the last control period."""
-        self._last_penetration = 0.0
+        """Deepest tight-fit penetration (m) over every physics step of the last control period."""
 
     @staticmethod
     def build_spec(task: Task, config: SimConfig | None = None) -> mujoco.MjSpec:
@@ -79,6 +88,8 @@ class SimBackend:
             add_impedance_actuators(spec, prefix, fm.TCP_SITE)
         spec.option.timestep = config.physics_dt
         task.build_scene(spec)
+        if config.track_penetration:
+            add_penetration_sensors(spec, *task.tight_fit_geoms(), samples=config.refresh_substeps)
         if not any(cam.name == OVERVIEW_CAMERA for cam in spec.cameras):
             spec.worldbody.add_camera(name=OVERVIEW_CAMERA, pos=[1.25, -0.75, 0.65],
                                       xyaxes=[0.55, 0.83, 0, -0.3, 0.2, 0.93], fovy=45)
@@ -114,20 +125,27 @@ class SimBackend:
         self._renderers.clear()
 
     def wait_for_next_step(self) -> dict[str, float]:
-        """Simulate one control period; tracks the deepest tight-fit penetration on the way."""
-        m, d = self.model, self.data
+        """Simulate one control period, measuring tight-fit penetration at every physics step."""
         dt = self.config.physics_dt
-        track = self._fit_a is not None
-        self.step_penetration = 0.0
+        deepest = []
         for i, n in enumerate(self._chunks):
             for arm in self.arms:
-                arm.controller.refresh(d, n * dt, new_period=i == 0)
-            mujoco.mj_step(m, d, nstep=n)
-            if track:
-                self._last_penetration = self.penetration()
-                self.step_penetration = max(self.step_penetration, self._last_penetration)
-        self.max_penetration = max(self.max_penetration, self.step_penetration)
+                arm.controller.refresh(self.data, n * dt, new_period=i == 0)
+            deepest.append(self.advance(n))
+        self.step_penetration = float(np.max(deepest))
+        self.max_penetration = float(np.max([self.max_penetration, self.step_penetration]))
         return {"overrun_s": 0.0}
+
+    def advance(self, nstep: int) -> float:
+        """Run ``nstep`` physics steps with the controller as it is; returns their deepest penetration (m).
+
+        NaN when penetration is not tracked (``SimConfig.track_penetration=False``), 0 when
+        the task has no tight fit.
+        """
+        if self._meter is not None:
+            return self._meter.step(self.model, self.data, nstep)
+        mujoco.mj_step(self.model, self.data, nstep=nstep)
+        return float("nan") if self._fit_a is not None and not self.config.track_penetration else 0.0
 
     def reset(self, plan: ResetPlan, reset_params: ImpedanceParams, episode_params: ImpedanceParams,
               rng: np.random.Generator) -> None:
@@ -160,7 +178,6 @@ class SimBackend:
         self._episode_start = float(d.time)
         self.max_penetration = 0.0
         self.step_penetration = 0.0
-        self._last_penetration = self.penetration()
 
     def camera_frames(self, cameras: tuple[str, ...]) -> dict[str, np.ndarray]:
         size = self.task.config.image_size
@@ -175,7 +192,7 @@ class SimBackend:
         d = self.data
         poses = {name: np.concatenate([d.xpos[i], geo.quat_from_mujoco(d.xquat[i])])
                  for name, i in self._tracked.items()}
-        return SceneState(poses=poses, penetration=self._last_penetration)
+        return SceneState(poses=poses, penetration=self.penetration())
 
     # -- simulator extras -------------------------------------------------------------
     def render_overview(self) -> np.ndarray:
@@ -185,15 +202,16 @@ class SimBackend:
         return renderer.render()
 
     def penetration(self) -> float:
-        """Deepest current interpenetration (m) between the task's two tight-fit geom groups."""
-        d = self.data
-        if self._fit_a is None or d.ncon == 0:
+        """Deepest interpenetration (m) between the task's two tight-fit geom groups in the current contacts.
+
+        Current as of the last ``mj_step`` or ``mj_forward`` (set a state, call
+        ``mj_forward``, and this measures that state).
+        """
+        if self._meter is not None:
+            return self._meter.current(self.data)
+        if self._fit_a is None or self._fit_b is None:
             return 0.0
-        g = d.contact.geom[: d.ncon]
-        mask = (self._fit_a[g[:, 0]] & self._fit_b[g[:, 1]]) | (self._fit_b[g[:, 0]] & self._fit_a[g[:, 1]])
-        if not mask.any():
-            return 0.0
-        return float(max(0.0, -d.contact.dist[: d.ncon][mask].min()))
+        return deepest_in_contacts(self.data, self._fit_a, self._fit_b)
 
     def raw_physics_seconds(self, n_env_steps: int, states: list[mujoco.MjData] | None = None) -> float:
         """Wall time of plain ``mj_step`` for the substeps of ``n_env_steps``.

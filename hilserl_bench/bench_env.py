@@ -8,7 +8,12 @@ every substep, renders nobody asked for). This measures, for one task:
 - ``raw_physics_steps_per_s`` / ``raw_physics_s``: plain ``mj_step`` rate and time for the
   substeps those env steps contain, replayed from a snapshot of the state before each one,
 - ``overhead_ratio``: state-mode env time / raw physics time (1.0 would be no overhead),
-- ``render_fps``: camera frames per second from the backend's renderer.
+- ``render_fps``: camera frames per second from the backend's renderer,
+- ``penetration_on_steps_per_s`` / ``penetration_off_steps_per_s`` / ``penetration_cost_ratio``:
+  state-mode env steps/s with tight-fit penetration measured at every physics step (the
+  default) and with it switched off (``SimConfig.track_penetration=False``), timed in
+  alternating rounds on the same actions (best round each, since the CPU may be shared),
+  and their time ratio (1.0 would be free).
 
 Random actions drive the arm so contacts and controller work are realistic; resets
 happen outside the timed region.
@@ -17,6 +22,7 @@ happen outside the timed region.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -29,6 +35,7 @@ from hilserl_bench.rendering import require_renderer
 
 _WARMUP_STEPS = 5
 _RENDER_CALLS = 30
+_COST_ROUNDS = 4
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,12 @@ class EnvBenchResult:
     """Camera frames rendered per second; ``None`` when pixels were skipped."""
     cameras: tuple[str, ...]
     """Cameras rendered in pixel mode."""
+    penetration_on_steps_per_s: float | None = None
+    """State-mode env steps/s measuring penetration at every physics step (best round); ``None`` off-sim."""
+    penetration_off_steps_per_s: float | None = None
+    """The same with penetration measurement switched off (best round)."""
+    penetration_cost_ratio: float | None = None
+    """``penetration_on`` time per step / ``penetration_off`` time per step."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -99,6 +112,28 @@ def _substeps(env: Any) -> int:
     return max(1, round(float(env.unwrapped.control_dt) / timestep))
 
 
+def _penetration_cost(task: str, steps: int, seed: int) -> tuple[float, float] | None:
+    """(on, off) env steps/s with and without per-step penetration, in alternating rounds.
+
+    ``None`` when the task's backend has no such switch (only the simulator has one).
+    """
+    from hilserl_bench.envs.sim_backend import SimConfig
+
+    envs = [hb.make(task, obs_mode="state", sim_config=SimConfig(track_penetration=on)) for on in (True, False)]
+    try:
+        if not all(isinstance(getattr(e.unwrapped.backend, "config", None), SimConfig) for e in envs):
+            return None
+        per_round = max(1, steps // _COST_ROUNDS)
+        best = [math.inf, math.inf]
+        for r in range(_COST_ROUNDS):
+            for i, env in enumerate(envs):
+                best[i] = min(best[i], _time_steps(env, per_round, seed + r) / per_round)
+    finally:
+        for env in envs:
+            env.close()
+    return 1.0 / best[0], 1.0 / best[1]
+
+
 def bench_env(task: str, steps: int = 200, seed: int = 0, pixels: bool = True) -> EnvBenchResult:
     """Time ``steps`` env steps in state mode (and pixel mode), raw physics and rendering."""
     if steps < 1:
@@ -113,6 +148,7 @@ def bench_env(task: str, steps: int = 200, seed: int = 0, pixels: bool = True) -
         substeps = _substeps(env)
     finally:
         env.close()
+    cost = _penetration_cost(task, steps, seed)
     pixel_rate, render_fps, cameras = None, None, ()
     if pixels:
         require_renderer()
@@ -140,6 +176,9 @@ def bench_env(task: str, steps: int = 200, seed: int = 0, pixels: bool = True) -
         overhead_ratio=env_s / raw_s,
         render_fps=render_fps,
         cameras=cameras,
+        penetration_on_steps_per_s=None if cost is None else cost[0],
+        penetration_off_steps_per_s=None if cost is None else cost[1],
+        penetration_cost_ratio=None if cost is None else cost[1] / cost[0],
     )
 
 
@@ -155,6 +194,9 @@ def format_bench(result: EnvBenchResult) -> str:
         ("raw physics time (s)", f"{result.raw_physics_s:.3f}"),
         ("env time, state (s)", f"{result.env_s:.3f}"),
         ("overhead ratio", f"{result.overhead_ratio:.2f}"),
+        ("env steps/s, penetration per step", _fmt(result.penetration_on_steps_per_s)),
+        ("env steps/s, penetration off", _fmt(result.penetration_off_steps_per_s)),
+        ("penetration cost (time ratio)", _fmt(result.penetration_cost_ratio, 3)),
         ("render fps", _fmt(result.render_fps)),
         ("cameras", ", ".join(result.cameras) or "-"),
     ]
@@ -162,5 +204,5 @@ def format_bench(result: EnvBenchResult) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"

@@ -95,6 +95,9 @@ def _commands() -> dict[str, Any]:
         "bench": BenchCmd, "run": RunConfig, "render-readme": RenderReadmeConfig,
         "serve-sim": ServeSimCmd, "calibrate": CalibrateCmd, "teleop": TeleopCmd,
     }
+    from hilserl_bench.data.lerobot_export import ExportCmd
+
+    commands["export"] = ExportCmd
     return commands, {"env": BenchEnvCmd, "learner": BenchLearnerCmd}
 DESCRIPTION = "MuJoCo replicas of the HIL-SERL tasks behind one env interface for sim and real Franka arms."
 

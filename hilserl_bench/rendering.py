@@ -9,11 +9,23 @@ probes EGL and then OSMesa with ctypes alone (no ``mujoco`` import) and sets
 remembers why; :func:`require_renderer`, called only when pixels are requested, turns
 that into an error naming the missing library and the command that installs it.
 State-only use never needs OpenGL and never fails here.
+
+A user's ``egl``/``osmesa`` is probed once, here, before MuJoCo loads: with
+``MUJOCO_GL=osmesa`` and no libOSMesa, ``import mujoco`` itself dies inside PyOpenGL,
+so an unusable preset is dropped from the environment (state-only use keeps working)
+and pixels raise the one-line error. Probing later, after MuJoCo initialised its EGL
+display, would be harmful (see :func:`probe_egl`). Finally, MuJoCo terminates its EGL
+display in an ``atexit`` hook that runs before the garbage collector frees renderers,
+so scripts that never call ``env.close()`` printed EGLError tracebacks at exit; the
+first :func:`require_renderer` registers a later hook that closes live renderers first.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import ctypes
+import gc
 import os
 import sys
 from dataclasses import dataclass
@@ -35,9 +47,12 @@ class GLSelection:
     """"user" (``MUJOCO_GL`` was preset), "probe" (chosen here) or "none"."""
     reason: str
     """Why this backend, or why none: the probe failures in order."""
+    requested: str = ""
+    """The user's ``MUJOCO_GL`` when it was preset, even if it proved unusable (then ``backend`` is "")."""
 
 
 _SELECTION: GLSelection | None = None
+_EXIT_HOOK_ARMED = False
 
 
 class RendererUnavailable(RuntimeError):
@@ -57,7 +72,11 @@ def probe_egl() -> str | None:
     """``None`` when an EGL device display initialises the way MuJoCo's EGL context does it, else why not.
 
     MuJoCo asks for a device display (``EGL_EXT_platform_device``), not the default
-    display, so that is what is probed; on Mesa this also works without a GPU.
+    display, so that is what is probed; on Mesa this also works without a GPU. The
+    display is left initialised: device displays are per-device singletons, so
+    ``eglTerminate`` here would also terminate a display MuJoCo already uses, and its
+    next ``eglChooseConfig`` fails with EGL_NOT_INITIALIZED (the old bug behind a
+    user-set ``MUJOCO_GL=egl`` failing on the second renderer).
     """
     egl = _load_first(_EGL_NAMES)
     if egl is None:
@@ -78,11 +97,9 @@ def probe_egl() -> str | None:
     if not query_devices(16, devices, ctypes.byref(count)) or count.value == 0:
         return "EGL reports no devices (is the Mesa or vendor EGL driver installed?)"
     egl.eglInitialize.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
-    egl.eglTerminate.argtypes = [ctypes.c_void_p]
     for i in range(count.value):
         display = platform_display(_EGL_PLATFORM_DEVICE_EXT, devices[i], None)
         if display and egl.eglInitialize(display, None, None):
-            egl.eglTerminate(display)
             return None
     return f"none of {count.value} EGL device(s) could be initialised"
 
@@ -106,10 +123,19 @@ def select_gl_backend(refresh: bool = False) -> str:
         if "mujoco" in sys.modules else ""
     preset = os.environ.get("MUJOCO_GL", "").strip().lower()
     if preset:
-        if preset in ("egl", "osmesa"):
-            os.environ.setdefault("PYOPENGL_PLATFORM", preset)
-        _SELECTION = GLSelection(preset, "user", f"MUJOCO_GL={preset} was set by the user{late}")
-        return preset
+        probe = _FORCED.get(preset)
+        why = globals()[probe[0]]() if probe is not None else None
+        if why is None:
+            if probe is not None:
+                os.environ.setdefault("PYOPENGL_PLATFORM", preset)
+            _SELECTION = GLSelection(preset, "user", f"MUJOCO_GL={preset} was set by the user{late}", preset)
+            return preset
+        if not late:  # MuJoCo's import would crash on it; drop it so state-only use still works
+            os.environ.pop("MUJOCO_GL", None)
+            if os.environ.get("PYOPENGL_PLATFORM", "").lower() == preset:
+                os.environ.pop("PYOPENGL_PLATFORM")
+        _SELECTION = GLSelection("", "user", f"{why}{late}", preset)
+        return ""
     failures = []
     for backend, probe in (("egl", probe_egl), ("osmesa", probe_osmesa)):
         why = probe()
@@ -152,17 +178,14 @@ def require_renderer() -> str:
             f"mujoco was imported before hilserl_bench and picked its {loaded!r} OpenGL context, which needs a "
             f"display. Import hilserl_bench before mujoco, or start Python with MUJOCO_GL={selection.backend}."
         )
-    if selection.source == "probe":
-        return selection.backend
-    if selection.source == "user":
-        probe = {"egl": (probe_egl, EGL_FIX), "osmesa": (probe_osmesa, OSMESA_FIX)}.get(selection.backend)
-        if probe is not None:
-            why = probe[0]()
-            if why is not None:
-                raise RendererUnavailable(
-                    f"MUJOCO_GL={selection.backend} is set but unusable ({why}). "
-                    f"Fix: `{probe[1]}`, or unset MUJOCO_GL to let hilserl_bench pick a backend."
-                )
+    if selection.source == "user" and not selection.backend:
+        fix = _FORCED[selection.requested][1]
+        raise RendererUnavailable(
+            f"MUJOCO_GL={selection.requested} is set but unusable ({selection.reason}). "
+            f"Fix: `{fix}`, or unset MUJOCO_GL to let hilserl_bench pick a backend."
+        )
+    if selection.source in ("probe", "user"):
+        _arm_exit_hook(selection.backend)
         return selection.backend
     raise RendererUnavailable(
         f"Rendering pixels needs headless OpenGL, and none is usable ({selection.reason}). "
@@ -170,3 +193,37 @@ def require_renderer() -> str:
         "Python process; or use obs_mode='state' without render_mode for state-only runs. "
         "To force a backend, set MUJOCO_GL=egl or MUJOCO_GL=osmesa before importing hilserl_bench."
     )
+
+
+_FORCED = {"egl": ("probe_egl", EGL_FIX), "osmesa": ("probe_osmesa", OSMESA_FIX)}
+"""Forced backends we can check before MuJoCo loads: the probe (looked up by name) and the fix."""
+
+
+def _arm_exit_hook(backend: str) -> None:
+    """Make sure renderers are closed at exit before MuJoCo terminates its EGL display.
+
+    ``atexit`` runs hooks last-registered-first, and MuJoCo registers its
+    ``eglTerminate`` when it creates its first EGL context. Creating (and freeing) one
+    small context here first puts that hook in place, so the one registered after it
+    runs earlier and closes every live renderer while the display is still valid.
+    """
+    global _EXIT_HOOK_ARMED
+    if _EXIT_HOOK_ARMED or backend != "egl":
+        return
+    _EXIT_HOOK_ARMED = True
+    import mujoco
+
+    mujoco.GLContext(1, 1).free()
+    atexit.register(_close_live_renderers)
+
+
+def _close_live_renderers() -> None:
+    """Close every MuJoCo renderer still alive (errors ignored: the process is ending)."""
+    mujoco = sys.modules.get("mujoco")
+    renderer_cls = getattr(mujoco, "Renderer", None)
+    if renderer_cls is None:
+        return
+    for obj in gc.get_objects():
+        if isinstance(obj, renderer_cls):
+            with contextlib.suppress(Exception):
+                obj.close()

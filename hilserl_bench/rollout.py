@@ -56,7 +56,8 @@ class EpisodeResult:
     return_: float
     """Sum of rewards."""
     max_penetration: float | None
-    """Deepest tight-fit interpenetration seen (m); ``None`` when the env does not report it."""
+    """Deepest tight-fit interpenetration (m) over every physics step of the episode (the max of
+    ``info["penetration"]``, itself a max over the step's physics steps); ``None`` when not measured."""
 
 
 def control_dt(env: gym.Env) -> float:
@@ -77,8 +78,9 @@ def run_episode(env: gym.Env, policy: Policy, seed: int, frames: list[np.ndarray
         total += float(reward)
         if first_success is None and bool(info.get("succeed", False)):
             first_success = steps
-        if "penetration" in info:
-            deepest = max(deepest or 0.0, float(info["penetration"]))
+        penetration = float(info.get("penetration", np.nan))
+        if np.isfinite(penetration):
+            deepest = max(deepest or 0.0, penetration)
         if frames is not None:
             frames.append(np.asarray(env.render()))
         if terminated or truncated:

@@ -221,8 +221,15 @@ def test_state_dict_round_trip():
 
 def test_bench_learner_reports_preset_and_reference():
     # Same shapes and config as the bandit test, so the agent update is already compiled.
+    from hilserl_bench.baselines.presets import PRESETS
+
     result = bench_learner(obs_dim=1, action_dim=1, batch=64, steps=2, hidden_dims=(32, 32), presets=("hilserl",))
+    sac = PRESETS["hilserl"].sac
+    assert (result["obs_dim"], result["action_dim"], result["batch"], result["steps"]) == (1, 1, 64, 2)
     for key in ("hilserl", "reference"):
-        assert result[key]["updates_per_s"] > 0
-    assert result["reference"]["ensemble_size"] == result["hilserl"]["ensemble_size"] == 2
-    assert result["ratio"] > 0
+        r = result[key]
+        assert (r["ensemble_size"], r["critic_actor_ratio"]) == (sac.ensemble_size, sac.critic_actor_ratio)
+        assert r["critic_steps_per_s"] == pytest.approx(sac.critic_actor_ratio * r["updates_per_s"])
+    assert result["ratio"] == pytest.approx(result["hilserl"]["updates_per_s"] / result["reference"]["updates_per_s"])
+    # Both do the same math on the same shapes: a ratio off by 10x means one recompiles or skips work.
+    assert 0.1 < result["ratio"] < 10.0, result

@@ -61,6 +61,8 @@ class FakeBackend:
 
 class FakeEnv(gym.Env):
     control_dt = 0.1
+    emitted: list[float] = []
+    """Every ``info["penetration"]`` any instance reported (tests clear it first)."""
 
     def __init__(self, render_mode: str | None = None) -> None:
         self.render_mode, self.task, self.backend = render_mode, FakeTask(), FakeBackend()
@@ -75,7 +77,9 @@ class FakeEnv(gym.Env):
     def step(self, action: np.ndarray):
         self.x, self.t = self.x + 0.2 * np.clip(action, -1, 1), self.t + 1
         success = bool(np.linalg.norm(self.x) < 0.1)
-        info = {"succeed": success, "penetration": 0.0004 * self.t}
+        penetration = 0.001 * abs(float(np.sin(7.0 * self.x[0] + self.t)))
+        FakeEnv.emitted.append(penetration)
+        info = {"succeed": success, "penetration": penetration}
         return self.x.copy(), float(success), success, self.t >= 15 and not success, info
 
     def render(self) -> np.ndarray:
@@ -128,12 +132,14 @@ def test_unknown_task_exits_2_with_valid_ids(fake: str, capsys: pytest.CaptureFi
 
 
 def test_rollout_json_reports_success_and_cycle_time(fake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    FakeEnv.emitted.clear()
     assert main(["rollout", "--task", fake, "--policy", "expert", "--episodes", "3", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report.keys() >= ROLLOUT_KEYS
     assert report["episodes"] == 3 and report["success_rate"] == 1.0
     assert 0 < report["mean_cycle_time_s"] == pytest.approx(0.1 * report["mean_steps"])
-    assert report["max_penetration_mm"] > 0
+    assert len(FakeEnv.emitted) > 3 and FakeEnv.emitted[-1] < max(FakeEnv.emitted)
+    assert report["max_penetration_mm"] == pytest.approx(1000.0 * max(FakeEnv.emitted), rel=1e-12)
 
 
 def test_random_rollout_and_video(fake: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import types
 import zipfile
 
 import numpy as np
@@ -24,7 +25,6 @@ from hilserl_bench.data import (
     loads_restricted,
     make_learning_env,
     record_episodes,
-    route_transition,
     save_episode,
     to_dataframe,
     transition_from_step,
@@ -228,15 +228,21 @@ def test_mixed_sampler_is_exactly_half_and_half():
     check_pairing(stacked)
 
 
-def test_route_transition_sends_interventions_to_both_buffers():
+@pytest.mark.parametrize("learns", [True, False])
+def test_learner_ingest_routes_interventions_to_both_buffers(learns):
+    """Training's own path (Learner.ingest): policy steps online only, interventions also to the prior buffer."""
+    from hilserl_bench.training.roles import Learner
+
     online, prior = ReplayBuffer(20, {"state": D}, A), ReplayBuffer(20, {"state": D}, A)
+    agent = types.SimpleNamespace(learns_from_interventions=learns)
+    learner = Learner(agent, online, prior, sampler=None, batch_size=4, utd=1, start_training=100, seed=0)
     obs, nxt = {"state": np.zeros(D, np.float32)}, {"state": np.ones(D, np.float32)}
-    route_transition(transition_from_step(obs, np.zeros(A), nxt, 0.0, False, False, {}), online, prior)
+    learner.ingest(transition_from_step(obs, np.zeros(A), nxt, 0.0, False, False, {}))
     human = np.full(A, 0.5, np.float32)
-    route_transition(transition_from_step(nxt, np.zeros(A), obs, 1.0, True, False, {"intervene_action": human}),
-                     online, prior)
-    assert (len(online), len(prior)) == (2, 1)
-    np.testing.assert_array_equal(prior.sample(np.random.default_rng(0), 4)["actions"], np.tile(human, (4, 1)))
+    learner.ingest(transition_from_step(nxt, np.zeros(A), obs, 1.0, True, False, {"intervene_action": human}))
+    assert (len(online), len(prior)) == ((2, 1) if learns else (2, 0))
+    if learns:
+        np.testing.assert_array_equal(prior.sample(np.random.default_rng(0), 4)["actions"], np.tile(human, (4, 1)))
 
 
 def test_buffer_save_load_round_trip(tmp_path):

@@ -117,21 +117,64 @@ def test_invalid_actions_raise_clear_errors(state_env):
     with pytest.raises(ValueError, match=f"expected \\({dim},\\)"):
         state_env.step(np.zeros(dim + 1))
     big = np.full(dim, 50.0)
-    _, _, _, _, info = state_env.step(big)
-    assert "succeed" in info
+    big[1::2] = -50.0
+    state_env.reset(seed=5)
+    for _ in range(3):
+        out_of_range, *_ = state_env.step(big)
+    state_env.reset(seed=5)
+    for _ in range(3):
+        clipped, *_ = state_env.step(np.clip(big, -1.0, 1.0))
+    for key, value in clipped["state"].items():
+        np.testing.assert_array_equal(out_of_range["state"][key], value, err_msg=f"{key}: actions must be clipped")
 
 
-def test_reward_and_success_agree(state_env):
-    env = state_env
+def test_nothing_starts_solved(state_env):
+    """The success predicate is false at every reset (a task that starts solved measures nothing)."""
+    env = state_env.unwrapped
+    for seed in range(10):
+        env.reset(seed=seed)
+        scene = env.backend.scene_state()
+        assert not env.task.evaluate(scene, tuple(a.get_state() for a in env.backend.arms)).success, seed
+
+
+@pytest.mark.parametrize("task_id", TASKS)
+@pytest.mark.parametrize(("mode", "paid", "unpaid"), [("sparse", 1.0, 0.0), ("sparse_step_penalty", 0.0, None)])
+def test_reward_is_paid_exactly_at_the_first_success(task_id, mode, paid, unpaid):
+    """Every step before success earns the mode's failure reward; the successful step pays and terminates."""
+    env = hilserl_bench.make(task_id, obs_mode="state", reward_mode=mode)
+    unpaid = -1.0 / env.unwrapped.task.config.max_steps if unpaid is None else unpaid
     expert = make_expert(env)
-    obs, _ = env.reset(seed=0)
-    expert.reset(np.random.default_rng(0))
+    obs, _ = env.reset(seed=1)
+    expert.reset(np.random.default_rng(1))
+    rewards, flags = [], []
     for _ in range(env.unwrapped.task.config.max_steps):
         obs, reward, term, trunc, info = env.step(expert.act(obs))
-        assert (reward == 1.0) == info["succeed"] == term
+        rewards.append(reward)
+        flags.append((info["succeed"], term))
         if term or trunc:
             break
-    assert info["succeed"], "the expert should finish seed 0"
+    assert flags[-1] == (True, True), "the expert should finish seed 1"
+    assert all(f == (False, False) for f in flags[:-1])
+    assert rewards[:-1] == [pytest.approx(unpaid)] * (len(rewards) - 1) and rewards[-1] == paid
+    env.close()
+
+
+def test_different_seeds_cover_the_stated_reset_ranges(state_env):
+    """Reset TCP offsets from the nominal reset pose span most of +/-random_xy and +/-random_yaw, and no more."""
+    env = state_env.unwrapped
+    cfg, nominal = env.task.config, geo.pose_to_6d(env.task.reset_pose)
+    offsets = []
+    for seed in range(30):
+        obs, _ = env.reset(seed=100 + seed)
+        six = geo.pose_to_6d(obs["state"]["tcp_pose"].astype(np.float64))
+        yaw = (six[5] - nominal[5] + np.pi) % (2 * np.pi) - np.pi
+        offsets.append([six[0] - nominal[0], six[1] - nominal[1], yaw])
+    offsets = np.array(offsets)
+    limits = np.array([cfg.random_xy, cfg.random_xy, cfg.random_yaw])
+    slack = np.array([0.002, 0.002, 0.01])
+    assert np.all(np.abs(offsets) <= limits + slack), np.abs(offsets).max(axis=0)
+    assert np.all(offsets.max(axis=0) > 0.6 * limits) and np.all(offsets.min(axis=0) < -0.6 * limits), offsets
+    assert len({tuple(np.round(o, 6)) for o in offsets}) == len(offsets), "every seed must start differently"
 
 
 @pytest.mark.parametrize("task_id", TASKS)

@@ -127,6 +127,18 @@ def test_ram_misaligned_stays_out(dy: float, yaw: float) -> None:
     assert pen < 1 * MM
 
 
+@pytest.mark.parametrize("welded", [False, True])
+def test_ram_reversed_stick_lands_on_the_key(welded: bool) -> None:
+    """Turned 180 degrees the notch misses the key ridge: under a 20 N push the edge rests on the ridge top
+    (a compliant grasp lets the stick tip onto the bed at one end; the other stays up)."""
+    _, data, slot, ram, pen = _ram_push(20.0, yaw=np.pi, welded=welded)
+    seat_z = data.site(slot.seat_left_site).xpos[2]
+    bottoms = np.array([data.site(s).xpos[2] for s in (ram.bottom_left_site, ram.bottom_right_site)]) - seat_z
+    assert bottoms.max() > slot.key_height - 0.5 * MM, bottoms
+    assert bottoms.min() > 1.2 * MM, bottoms
+    assert pen < 1 * MM
+
+
 def test_ram_seating_force_threshold() -> None:
     """Depth is a monotone function of force: 2.5 N does not move the bed, 7 N reaches the stop."""
     depths = {f: _ram_push(f)[1].joint("dimm_bed_slide").qpos[0] for f in (2.5, 7.0)}

@@ -100,3 +100,61 @@ def test_mujoco_imported_first_is_explained() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert "Import hilserl_bench before mujoco" in out.stdout
+
+
+def _run(code: str, tmp_path, **env_changes: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM")}
+    env.update(env_changes)
+    return subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+
+
+_SEVERAL_RENDERERS_NO_CLOSE = (
+    "import hilserl_bench\n"
+    "e = hilserl_bench.make('ram_insertion', obs_mode='pixels', render_mode='rgb_array')\n"
+    "e.reset(seed=0); e.render()\n"
+    "e.close()\n"
+    "e = hilserl_bench.make('ram_insertion', obs_mode='pixels', render_mode='rgb_array')\n"
+    "obs, _ = e.reset(seed=0); frame = e.render()\n"
+    "print('rendered', frame.shape, obs['images']['wrist_1'].shape if 'images' in obs else sorted(obs))\n"
+)
+
+
+@pytest.mark.parametrize("preset", ["egl", ""])
+def test_scripts_render_with_several_renderers_and_exit_quietly(tmp_path, preset: str) -> None:
+    """A user-set MUJOCO_GL=egl works like the probed one; no EGLError at exit without env.close()."""
+    out = _run(_SEVERAL_RENDERERS_NO_CLOSE, tmp_path, **({"MUJOCO_GL": preset} if preset else {}))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "rendered (240, 320, 3)" in out.stdout
+    assert "EGLError" not in out.stderr and "Traceback" not in out.stderr, out.stderr[-2000:]
+
+
+_HIDE_OSMESA = '''
+import ctypes, ctypes.util
+_find, _init = ctypes.util.find_library, ctypes.CDLL.__init__
+def _find_library(name):
+    return None if "osmesa" in str(name).lower() else _find(name)
+def _cdll_init(self, name, *args, **kwargs):
+    if name and "osmesa" in str(name).lower():
+        raise OSError(f"{name}: cannot open shared object file")
+    _init(self, name, *args, **kwargs)
+ctypes.util.find_library, ctypes.CDLL.__init__ = _find_library, _cdll_init
+'''
+
+
+def test_forced_osmesa_without_the_library_gives_the_one_line_error(tmp_path) -> None:
+    """``import mujoco`` would die inside PyOpenGL; instead state works and pixels name the fix."""
+    (tmp_path / "sitecustomize.py").write_text(_HIDE_OSMESA)
+    code = (
+        "import hilserl_bench\n"
+        "from hilserl_bench.rendering import RendererUnavailable\n"
+        "e = hilserl_bench.make('ram_insertion', obs_mode='state'); e.reset(seed=0); e.close(); print('state ok')\n"
+        "try:\n    hilserl_bench.make('ram_insertion', obs_mode='pixels').reset(seed=0)\n"
+        "except RendererUnavailable as exc:\n    print('ERROR', exc)\n"
+    )
+    out = _run(code, tmp_path, MUJOCO_GL="osmesa", PYTHONPATH=str(tmp_path))
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert lines[0] == "state ok" and len(lines) == 2, out.stdout
+    assert lines[1].startswith("ERROR MUJOCO_GL=osmesa is set but unusable (libOSMesa.so not found)")
+    assert "apt-get install -y libosmesa6" in lines[1] and "AttributeError" not in out.stderr

@@ -15,6 +15,13 @@ reaches a hard stop 1.5 mm lower at 6 N, so a stick resting on it under gravity 
 light touch sits 1.5 mm proud; only a push of more than 6 N seats it fully (both ends
 at the ``seat`` sites). The bed's armature keeps the spring's period (~30 ms) well above
 the 2 ms step; both stops use the tight-fit solver parameters.
+
+Keying: a 1 mm ridge across the groove (:data:`KEY_WIDTH`) rises from the floor to
+0.3 mm below the top of the stick's key notch when seated, at the notch's position
+(:data:`~hilserl_bench.envs.props.ram_stick.NOTCH_X`), through a gap in the contact bed.
+A stick turned 180 degrees lands its solid edge on the ridge and stays 2.7 mm short of
+the seat. The latches at both ends are part of the tight-fit group too: any slot surface
+the stick can press on is measured.
 """
 
 from __future__ import annotations
@@ -36,13 +43,19 @@ from hilserl_bench.envs.props import (
     add_chamfer,
     body_frame,
 )
-from hilserl_bench.envs.props.ram_stick import RAM_LENGTH, RAM_THICKNESS
+from hilserl_bench.envs.props.ram_stick import NOTCH_HEIGHT, NOTCH_X, RAM_LENGTH, RAM_THICKNESS
 
 BOARD_SIZE = (0.30, 0.24, 0.0016)
 BASE_HEIGHT = 0.005
 SLOT_FRICTION = 0.4
 BED_MASS, BED_ARMATURE, BED_DAMPING_RATIO = 0.005, 0.05, 1.0
 BED_STOP_SOLIMP = (0.99, 0.999, 0.001, 0.5, 2.0)
+KEY_WIDTH = 0.001
+"""Key ridge width along the slot (m)."""
+KEY_TOP_CLEARANCE = 0.0003
+"""Gap between the key top and the notch top of a seated stick (m)."""
+KEY_BED_GAP = 0.0003
+"""Gap between the key and the contact bed on either side (m)."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,15 @@ class DimmSlotNames:
     bed_joint: str
     """The bed's slide joint (0 at rest, -bed_travel at the hard stop)."""
     fit_geoms: tuple[str, ...]
-    """Every groove surface, bed included (the slot side of the tight-fit pair)."""
+    """Every groove surface, key, latches and bed included (the slot side of the tight-fit pair)."""
+    key_geom: str
+    """The key ridge across the groove."""
+    key_site: str
+    """Key top centre; a seated stick's ``notch_site`` lies ``key_top_clearance`` above it."""
+    key_x: float
+    """Key centre along the slot (slot frame, m)."""
+    key_height: float
+    """Key top above the seat (m): how far short a reversed stick stops."""
     seat_left_site: str
     """Where the stick's -x bottom corner is when fully seated."""
     seat_right_site: str
@@ -140,13 +161,21 @@ def add_motherboard(
                           solref_limit=list(FIT_SOLREF), solimp_limit=list(BED_STOP_SOLIMP))
     joint.stiffness[0] = stiffness
     joint.damping[0] = BED_DAMPING_RATIO * 2.0 * np.sqrt(stiffness * (bed_mass + armature))
-    bed_geom = f"{prefix}dimm_bed_contacts"
-    add_box(bed, bed_geom, (-length / 2 + 0.0002, -width / 2 + 0.0001, -bed_t),
-            (length / 2 - 0.0002, width / 2 - 0.0001, 0), GOLD, fit=True, friction=SLOT_FRICTION, mass=bed_mass)
+    key_lo, key_hi = NOTCH_X - KEY_WIDTH / 2, NOTCH_X + KEY_WIDTH / 2
+    spans = {"left": (-length / 2 + 0.0002, key_lo - KEY_BED_GAP), "right": (key_hi + KEY_BED_GAP, length / 2 - 0.0002)}
+    bed_geoms, span_total = [], sum(hi - lo for lo, hi in spans.values())
+    for tag, (x_lo, x_hi) in spans.items():
+        bed_geoms.append(add_box(bed, f"{prefix}dimm_bed_contacts_{tag}", (x_lo, -width / 2 + 0.0001, -bed_t),
+                                 (x_hi, width / 2 - 0.0001, 0), GOLD, fit=True, friction=SLOT_FRICTION,
+                                 mass=bed_mass * (x_hi - x_lo) / span_total).name)
+    key_height = NOTCH_HEIGHT - KEY_TOP_CLEARANCE
+    key_geom = add_box(slot, f"{prefix}dimm_key", (key_lo, -width / 2, -height + floor_t),
+                       (key_hi, width / 2, -cfg.depth + key_height), BLACK, fit=True, friction=SLOT_FRICTION).name
     spec.add_exclude(bodyname1=bed.name, bodyname2=slot.name)
     names = DimmSlotNames(
         board_body=board.name, slot_body=slot.name, bed_body=bed.name, bed_joint=joint.name,
-        fit_geoms=(*fit, bed_geom),
+        fit_geoms=(*fit, key_geom, *bed_geoms),
+        key_geom=key_geom, key_site=f"{prefix}dimm_key_top", key_x=NOTCH_X, key_height=key_height,
         seat_left_site=f"{prefix}dimm_slot_seat_left", seat_right_site=f"{prefix}dimm_slot_seat_right",
         entry_site=f"{prefix}dimm_slot_entry",
         entry_pose=tuple(geo.pose_compose(np.asarray(pose, dtype=float),
@@ -157,6 +186,7 @@ def add_motherboard(
     for site, x in ((names.seat_left_site, -RAM_LENGTH / 2), (names.seat_right_site, RAM_LENGTH / 2)):
         slot.add_site(name=site, pos=[x, 0, -cfg.depth], size=[0.001, 0, 0], group=4)
     slot.add_site(name=names.entry_site, pos=[0, 0, 0], size=[0.001, 0, 0], group=4)
+    slot.add_site(name=names.key_site, pos=[NOTCH_X, 0, -cfg.depth + key_height], size=[0.001, 0, 0], group=4)
     return names
 
 
@@ -186,6 +216,6 @@ def _add_housing(slot: mujoco.MjsBody, prefix: str, cfg: DimmSlotConfig, height:
         names.append(add_chamfer(slot, f"{prefix}dimm_end_lead_{tag}", (0, 0, 0), (s, 0, 0), (0, 0, 1), l2, c,
                                  w2 + c, BLACK, friction=SLOT_FRICTION).name)
         x_lo, x_hi = sorted((s * x_out, s * (x_out + 0.004)))
-        add_box(slot, f"{prefix}dimm_latch_{tag}", (x_lo, -y_out, -height), (x_hi, y_out, 0.004), WHITE)
+        box(f"latch_{tag}", (x_lo, -y_out, -height), (x_hi, y_out, 0.004), WHITE)
     box("floor", (-l2, -w2, -height), (l2, w2, -height + floor_t))
     return names

@@ -7,14 +7,32 @@ The slot sits at the configured target pose. The start pose is the official
 in x and y and +/-0.05 rad in yaw. We use the official code's ranges rather than the
 paper's 4 cm / 6 deg because the official safety box is only +/-2 cm wide in y, so
 the paper's range would start episodes outside the box. The safety box and the
-compliance parameters (reference limits x 7.5, y 1.6, z 5.5, -x 2, -y 1.6, -z 5 mm)
-are the official ones.
+compliance parameters (reference limits x 7.5, y 1.6, z 5.5, -x 2, -y 1.6, -z 5 mm;
+rotation x 0.01, y 0.025, z 0.005 rad each way) are the official ones, and the start
+pitch is the -0.05 rad the official client actually commands (its Euler helper
+negates pitch; see :attr:`RamInsertion.reset_pose`).
 
 The stick is held by friction (70 N grasp on its heat spreader), not welded. The
 groove leaves 0.25 mm per side, so the stick must be aligned to within about a
 millimetre (chamfers) and a few milliradians of yaw to enter, and the spring contact
 bed at the bottom needs more than ~4 N of pressing before both ends are within
-1 mm of full depth, which is the success test in :meth:`RamInsertion.evaluate`.
+1 mm of full depth. Capture range against the reset randomisation: on the rigid-mount
+test rig a 10 N push seats a stick up to 1.1 mm off across the slot (1.2 mm stays out)
+and up to 0.4 degrees off in yaw (0.5 stays out) (``python benchmarks/ram_capture_range.py``),
+against +/-20 mm and +/-2.9 degrees of reset randomisation. The robot's friction grasp and
+compliance widen this a little: pushing straight down from the start succeeds in 1 of 100
+seeded episodes (``benchmarks/penetration.py``, policy ``push``).
+
+Success (:meth:`RamInsertion.evaluate`) is the physical goal and refuses states no real
+stick can reach: both bottom-edge ends within 1 mm above and 0.5 mm below full depth,
+inside the groove across (clearance + 0.5 mm) and along it (end clearance + 0.5 mm),
+upright and facing the key (stick z and x within 5 degrees of the slot's; 0.5 mm of play
+over the 6 mm of straight groove wall allows 4.8 degrees of lean), and no tight-fit
+contact deeper than 0.5 mm. The stick is keyed like a DDR4 module (notch off centre,
+ridge in the slot), so a reversed stick stops 2.7 mm short of the seat. The 0.5 mm
+contact tolerance sits above what seated expert states show (<= 0.34 mm below the seat,
+<= 0.30 mm penetration over 30 seeded episodes with and without noise) and below the
+1 mm bound for any policy.
 """
 
 from __future__ import annotations
@@ -35,9 +53,14 @@ from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
 BOARD_POSE = np.array([0.5, 0.02, 0.0, 0.0, 0.0, 0.0, 1.0])
 """Motherboard centre on the table; its DIMM slot then lies along base x through (0.5, 0)."""
 SEAT_TOLERANCE = 0.001
-"""Both ends of the stick's bottom edge must be within this of full depth (m)."""
+"""Both ends of the stick's bottom edge must be at most this far above full depth (m)."""
+CONTACT_TOLERANCE = 0.0005
+"""How far contacts may interpenetrate and a seated part may sit past a surface (m)."""
+MAX_TILT = np.radians(5.0)
+"""Largest angle between the stick's z (and x) axis and the slot's for a seated stick (rad)."""
+SLOT = DimmSlotConfig()
 DOWN = np.array([np.pi, 0.0, 0.0])
-SLOT_DEPTH = DimmSlotConfig().depth
+SLOT_DEPTH = SLOT.depth
 
 
 @dataclass(frozen=True)
@@ -84,8 +107,14 @@ class RamInsertion(Task):
 
     @property
     def reset_pose(self) -> np.ndarray:
+        """The official ``TARGET + [0, 0, 5 cm, 0, +0.05, 0]`` as the real robot reaches it.
+
+        The official client turns that Euler vector into a quaternion with its own
+        helper, which negates pitch, so the arm tilts to -0.05 rad in the standard
+        x-y-z convention (:func:`~hilserl_bench.geometry.euler_to_quat_official`).
+        """
         six = geo.pose_to_6d(self._target) + np.array([0.0, 0.0, 0.05, 0.0, 0.05, 0.0])
-        return geo.pose_from_6d(six)
+        return np.concatenate([six[:3], geo.euler_to_quat_official(six[3:])])
 
     @property
     def safety_box(self) -> SafetyBox:
@@ -95,7 +124,8 @@ class RamInsertion(Task):
 
     @property
     def episode_params(self) -> ImpedanceParams:
-        return ImpedanceParams(**uniform_clips((0.0075, 0.0016, 0.0055, 0.002, 0.0016, 0.005), (0.025,) * 6))
+        return ImpedanceParams(**uniform_clips((0.0075, 0.0016, 0.0055, 0.002, 0.0016, 0.005),
+                                               (0.01, 0.025, 0.005, 0.01, 0.025, 0.005)))
 
     # -- episode logic ------------------------------------------------------------------
     def reset_plan(self, rng: np.random.Generator) -> ResetPlan:
@@ -118,17 +148,31 @@ class RamInsertion(Task):
         return corners
 
     def evaluate(self, scene: SceneState | None, arms) -> Evaluation:
-        """Seated: both bottom-edge ends within 1 mm of full depth and inside the groove."""
+        """Seated: both bottom-edge ends at full depth inside the groove, upright, keyed, no deep contact.
+
+        Every check reads the stick's pose in the slot frame (and the simulator's current
+        tight-fit penetration); see the module docstring for the tolerances.
+        """
         if scene is None:
             return Evaluation(False)
         corners = self._corners_in_slot(scene)
-        depth = SLOT_DEPTH
-        height_above_seat = corners[:, 2] + depth
-        lateral = np.abs(corners[:, 1])
-        seated = bool(np.all(np.abs(height_above_seat) <= SEAT_TOLERANCE) and np.all(lateral <= 0.001))
-        return Evaluation(seated, {
+        height_above_seat = corners[:, 2] + SLOT_DEPTH
+        rotation = geo.quat_to_mat(scene.poses["dimm_slot"][3:]).T @ geo.quat_to_mat(scene.poses["ram_stick"][3:])
+        tilt = float(np.arccos(np.clip(rotation[2, 2], -1.0, 1.0)))
+        heading = float(np.arccos(np.clip(rotation[0, 0], -1.0, 1.0)))
+        checks = (
+            np.all((height_above_seat <= SEAT_TOLERANCE) & (height_above_seat >= -CONTACT_TOLERANCE)),
+            np.all(np.abs(corners[:, 1]) <= SLOT.clearance + CONTACT_TOLERANCE),
+            np.all(np.abs(corners[:, 0]) <= RAM_LENGTH / 2 + SLOT.end_clearance + CONTACT_TOLERANCE),
+            tilt <= MAX_TILT and heading <= MAX_TILT,
+            scene.penetration <= CONTACT_TOLERANCE,
+        )
+        return Evaluation(bool(all(checks)), {
             "seat_gap_left_mm": float(height_above_seat[0] * 1e3),
             "seat_gap_right_mm": float(height_above_seat[1] * 1e3),
+            "lateral_offset_mm": float(np.abs(corners[:, 1]).max() * 1e3),
+            "tilt_deg": float(np.degrees(tilt)),
+            "heading_deg": float(np.degrees(heading)),
         })
 
     def task_state(self, scene: SceneState, arms) -> dict[str, np.ndarray]:

@@ -228,8 +228,11 @@ class MixedSampler:
         return out
 
 
-def route_transition(transition: Mapping[str, Any], online: ReplayBuffer, prior: ReplayBuffer) -> None:
-    """HIL-SERL routing: every transition goes online; intervened ones also go to the prior buffer."""
+def route_transition(transition: Mapping[str, Any], online: ReplayBuffer, prior: ReplayBuffer | None) -> None:
+    """HIL-SERL routing: every transition goes online; intervened ones also go to the prior buffer.
+
+    ``prior=None`` keeps interventions online only (agents that do not learn from them).
+    """
     online.insert(transition)
-    if transition.get("intervened", False):
+    if prior is not None and transition.get("intervened", False):
         prior.insert(transition)

@@ -20,7 +20,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from hilserl_bench.data.replay_buffer import transition_from_step
+from hilserl_bench.data.replay_buffer import route_transition, transition_from_step
 from hilserl_bench.training.agent_factory import AgentHandle
 
 
@@ -62,10 +62,9 @@ class Learner:
         self.last_info: dict[str, float] = {}
 
     def ingest(self, transition: dict[str, Any]) -> None:
-        """HIL-SERL routing: interventions go to both buffers, the policy's own steps to the online one."""
-        self.online.insert(transition)
-        if transition["intervened"] and self.agent.learns_from_interventions:
-            self.prior.insert(transition)
+        """HIL-SERL routing (:func:`route_transition`): interventions go to both buffers when the agent
+        learns from them, the policy's own steps to the online one."""
+        route_transition(transition, self.online, self.prior if self.agent.learns_from_interventions else None)
 
     def ready(self) -> bool:
         return len(self.online) >= self.start_training and self.agent.trains_online
