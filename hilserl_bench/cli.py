@@ -98,6 +98,9 @@ def _commands() -> dict[str, Any]:
     from hilserl_bench.data.lerobot_export import ExportCmd
 
     commands["export"] = ExportCmd
+    from hilserl_bench.ikea_chain import IkeaChainCmd
+
+    commands["ikea-chain"] = IkeaChainCmd
     return commands, {"env": BenchEnvCmd, "learner": BenchLearnerCmd}
 DESCRIPTION = "MuJoCo replicas of the HIL-SERL tasks behind one env interface for sim and real Franka arms."
 
