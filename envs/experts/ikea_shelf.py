@@ -26,10 +26,12 @@ PRESS = 0.006
 ALIGNED = (0.0008, 0.005)
 STEP_DOWN = 0.004
 """Most the pressing goal leads the panel by (m): dowels enter at 4 cm/s, not slammed in."""
-GAIN = 2.0
-"""Translation servo gain: each arm's steady offset under the panel's weight would leave a 1x servo short.
-Both arms' twists are scaled down together (never clipped one by one), so the hands keep moving
-the panel as one rigid body even when the motion is larger than one step can make."""
+MAX_ACTION = 1.0
+"""Largest action component; both arms' twists are scaled together to stay under it."""
+GAIN = 1.0
+"""Translation servo gain (2 overshot into a +/-1.8 mm limit cycle). Both arms' twists are scaled
+down together (never clipped one by one), so the hands keep moving the panel as one rigid body
+even when the motion is larger than one step can make."""
 
 
 class IkeaShelfExpert(Expert):
@@ -50,7 +52,7 @@ class IkeaShelfExpert(Expert):
             moves.append(np.concatenate([GAIN * (target[:3] - current[:3]) / scale_t,
                                          geo.orientation_error(current[3:], target[3:]) / scale_r]))
         action = np.concatenate(moves)
-        return action / max(1.0, float(np.abs(action).max()))
+        return action * min(1.0, MAX_ACTION / max(float(np.abs(action).max()), 1e-9))
 
     def panel_goal(self, panel: np.ndarray, seat: np.ndarray, dowels: np.ndarray) -> np.ndarray:
         """Where the panel should go next, from its pose, its seat and its dowel-tip offsets."""

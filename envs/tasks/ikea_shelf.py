@@ -57,6 +57,8 @@ LATERAL = shelf.CLEARANCE + 0.0005
 SIDE_GRASP_X, SIDE_GRASP_DOWN = 0.085, 0.010
 TOP_GRASP_IN = 0.012
 SIDE_YAW = 0.0
+TOP_FLIP = (0.0, np.pi)
+"""Turn of each hand about its approach axis on the top panel: the right hand upside down keeps its wrist mid-range."""
 HOLD_SOLREF = (0.02, 1.0)
 """The grasp welds' softness: a few mm of give under the arms' tens of newtons, like a pinch."""
 STORAGE = {
@@ -149,7 +151,9 @@ class IkeaShelfStage(DualArmTask):
             x, z = shelf.SIDE_HALF_X - TOP_GRASP_IN, shelf.BOARD / 2
             left = geo.mat_to_quat(np.array([[0, 0, -1], [-1, 0, 0], [0, 1, 0]], dtype=float))
             right = geo.mat_to_quat(np.array([[0, 0, 1], [1, 0, 0], [0, 1, 0]], dtype=float))
-            return _pose([x, 0.0, z], left), _pose([-x, 0.0, z], right)
+            flips = [geo.euler_to_quat([0.0, 0.0, f]) for f in TOP_FLIP]
+            return (_pose([x, 0.0, z], geo.quat_mul(left, flips[0])),
+                    _pose([-x, 0.0, z], geo.quat_mul(right, flips[1])))
         z, q = shelf.SIDE_HEIGHT - SIDE_GRASP_DOWN, geo.euler_to_quat(DOWN + [0.0, 0.0, SIDE_YAW])
         return _pose([SIDE_GRASP_X, 0.0, z], q), _pose([-SIDE_GRASP_X, 0.0, z], q)
 
