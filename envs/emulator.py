@@ -25,7 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import mujoco
 import numpy as np
 
 from hilserl_bench.backend import ResetPlan

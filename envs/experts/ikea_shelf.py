@@ -6,8 +6,8 @@ and sends each TCP to that goal composed with the TCP's measured pose relative t
 the hands move it as one rigid body and never pull against each other. Goals, from the state:
 dowels misaligned (tips more than 0.8 mm or 5 mrad off their holes) and below the hover height:
 lift straight up; misaligned and above: go to the hover pose (tips 5 mm above the mouths);
-aligned, or dowels already inside their holes: press down at up to 4 cm/s toward 6 mm past the seat (each arm's reference
-limit caps the push at about 2000 N/m x 5.5 mm per arm).
+aligned, or dowels already inside their holes: press down at up to 4 cm/s toward 6 mm past the
+seat (each arm's reference limit caps the push at about 2000 N/m x 5.5 mm per arm).
 """
 
 from __future__ import annotations

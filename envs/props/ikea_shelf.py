@@ -28,8 +28,17 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
-from hilserl_bench.envs.props import PROP_CONAFFINITY, PROP_CONTYPE, FIT_CONDIM, FIT_MARGIN, FIT_SOLIMP, FIT_SOLREF
-from hilserl_bench.envs.props import add_box, add_chamfer, body_frame
+from hilserl_bench.envs.props import (
+    FIT_CONDIM,
+    FIT_MARGIN,
+    FIT_SOLIMP,
+    FIT_SOLREF,
+    PROP_CONAFFINITY,
+    PROP_CONTYPE,
+    add_box,
+    add_chamfer,
+    body_frame,
+)
 
 DENSITY = 650.0
 BOARD = 0.016
