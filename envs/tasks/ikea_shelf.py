@@ -7,13 +7,20 @@ side panel 1 standing on its dowels, the top panel with both. :meth:`IkeaShelfSt
 replaces those nominal assembled poses with the poses a previous stage actually left (the chain,
 ``hilserl_bench/ikea_chain.py``). Parts not yet used lie on the table's far edge.
 
-The stage's panel starts in both hands, held by friction (the grippers close on it at reset,
-70 N each, and stay closed: the action is a 12-D twist, six per arm). The base board's joints run
-along world y, so each side panel stands across the cell facing the arms and each hand holds the
-end on its own side: side panels are pinched across their 16 mm thickness on the top edge,
-8.5 cm either side of the middle; the top panel at the middle of its two ends (between the side
-panels), the fingers closing across its thickness. The two Pandas stand 0.6 m apart (the paper's
-cells are 0.6 to 0.9 m); the farthest grasp is then 0.67 m from its arm's base.
+The stage's panel starts in both hands and stays there: the action is a 12-D twist, six per
+arm, with no gripper dimension. **How it is held: a weld, not friction.** Each TCP is welded to its
+grasp point on the panel (an equality constraint, solref 0.02: a few mm of give under the arms'
+tens of newtons) and the fingers stay open around the board. A friction pinch was built and
+measured first: with both grippers closing at 70 N on the 16 mm board, the pads went up to 11 mm
+into the board when the arms carried it (``left/right_finger_pad`` against ``side_panel_2_grip0``,
+one physics step), deeper than 1 mm in 4 of 8 seeded expert episodes on each side panel; welding the
+TCPs and opening the fingers brought the expert's deepest tight-fit penetration from 10 mm to
+0.03 mm. What differs from the real cell: the grasp cannot slip or be lost.
+The base board's joints run along world y, so each side panel stands across the cell facing the
+arms and each hand holds the end on its own side: side panels at their top edge, 8.5 cm either
+side of the middle; the top panel at the middle of its two ends (between the side panels). The
+two Pandas stand 0.6 m apart (the paper's cells are 0.6 to 0.9 m); the farthest grasp is then
+0.67 m from its arm's base.
 
 Protocol. Side panels: 100 steps, discount 0.98, cameras ``left/wrist_1``, ``right/wrist_1``,
 ``side``; the panel (and the hands with it) starts 3 cm above its seat, shifted uniformly by
@@ -194,7 +201,7 @@ class IkeaShelfStage(DualArmTask):
             elif name != self.part:
                 objects[name] = STORAGE[name]
         held = geo.pose_compose(geo.pose_inverse(tcps[0]), start)
-        return ResetPlan(tcp_pose=np.stack([self.to_arm(i, p) for i, p in enumerate(tcps)]), gripper_closed=True,
+        return ResetPlan(tcp_pose=np.stack([self.to_arm(i, p) for i, p in enumerate(tcps)]), gripper_closed=False,
                          object_poses=objects, held_objects={self.part: held})
 
     def dowel_offsets(self, scene: SceneState, part: str | None = None) -> np.ndarray:
