@@ -121,3 +121,12 @@ def test_expert_seats_side_panel_1_in_the_simulator():
             break
     assert info["succeed"] and reward == 1.0
     env.close()
+
+
+def test_chain_rejects_bad_arguments_with_a_clear_message():
+    from hilserl_bench.ikea_chain import run_chain
+
+    with pytest.raises(ValueError, match="must be >= 1"):
+        run_chain(("expert",), trials=0)
+    with pytest.raises(ValueError, match="3 run directories"):
+        run_chain(("runs/a", "runs/b"), trials=1)

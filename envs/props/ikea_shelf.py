@@ -70,7 +70,8 @@ GRIP_X = (0.067, SIDE_HALF_X)
 NO_ROBOT_CONTYPE, NO_ROBOT_CONAFFINITY = 4, 1
 """A side panel's hole-layer boxes meet props but not fingers: some are under 3 mm thick, and a pad
 squeezing one of those at 70 N pushed through it and flipped the contact (the panel was launched at
-reset); the fingers meet the solid grip blocks and the board's core instead."""
+reset); fingers closing on a side panel meet the solid grip blocks and the board's core instead.
+(The stage tasks now hold panels by TCP welds with the fingers open; see ``tasks/ikea_shelf.py``.)"""
 
 
 @dataclass(frozen=True)
