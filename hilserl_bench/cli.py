@@ -112,6 +112,9 @@ def _commands() -> dict[str, Any]:
     from hilserl_bench.data.lerobot_export import ExportCmd
 
     commands["export"] = ExportCmd
+    from hilserl_bench.ikea_chain import IkeaChainCmd
+
+    commands["ikea-chain"] = IkeaChainCmd
     return commands, {"env": BenchEnvCmd, "learner": BenchLearnerCmd}
 
 

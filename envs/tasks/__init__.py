@@ -11,3 +11,5 @@ from hilserl_bench.envs.tasks import object_handover  # noqa: F401, E402
 from hilserl_bench.envs.experts import object_handover as _handover_expert  # noqa: F401, E402
 from hilserl_bench.envs.experts import dashboard_assembly as _dashboard_expert  # noqa: F401, E402
 from hilserl_bench.envs.tasks import dashboard_assembly  # noqa: F401, E402
+from hilserl_bench.envs.tasks import ikea_shelf  # noqa: F401, E402
+from hilserl_bench.envs.experts import ikea_shelf as _ikea_expert  # noqa: F401, E402
