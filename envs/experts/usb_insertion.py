@@ -25,7 +25,8 @@ from hilserl_bench.envs.props import usb
 from hilserl_bench.envs.tasks.usb_insertion import GRASP_HEIGHT, PLUG_TIP_X
 
 OPEN, CLOSE = 1.0, -1.0
-PHASES = ("approach", "descend", "close", "release", "lift", "align", "insert")
+PHASES = ("release", "approach", "descend", "close", "lift", "align", "insert")
+"""In order of progress: ``release`` (open an empty or badly holding hand, put a crooked plug down) comes first."""
 HOVER = 0.03
 """Height of the approach pose above the grasp pose (m)."""
 LIFT = 0.01
@@ -36,6 +37,8 @@ PRE_INSERT = -0.004
 """Tip depth of the alignment pose: 4 mm in front of the mouth."""
 INSERT_DEPTH = 0.014
 """Tip depth the insertion servo aims at (2 mm past the stop, so the compliant arm keeps pressing)."""
+GRASP_XY, GRASP_Z = 0.003, 0.0025
+"""How close (m) to the grasp pose, in xy and in height, the fingers start to close."""
 ON_AXIS = 0.0004
 """Tip offset from the port axis (m) below which the expert starts pushing in."""
 ON_AXIS_DEG = 1.0
@@ -46,16 +49,19 @@ IN_MOUTH = 0.0008
 
 @register_expert("usb_insertion")
 class UsbInsertionExpert(Expert):
-    """Phases (inferred, see :meth:`phase`): approach, descend, close, release, lift, align, insert."""
+    """Phases (inferred on every call, see :meth:`phase`): release, approach, descend, close, lift, align, insert."""
 
     sim_only = True
+    phases = PHASES
+    insert_depth: float = INSERT_DEPTH
+    """Tip depth the insertion servo aims at (m)."""
 
     def plan(self, obs: dict[str, Any]) -> np.ndarray:
         pose = np.asarray(obs["state"]["tcp_pose"], dtype=np.float64)
         plug = self.scene().poses["usb_plug"]
         phase = self.phase(obs)
         scale = self.task.config.action_scale
-        grasp = self.task.plug_grasp_pose(plug)
+        grasp = self.grasp_pose(plug)
         if phase == "release":
             if self.in_hand(obs) and plug[2] > usb.PLUG_REST_Z + 0.002:
                 place = pose.copy()
@@ -65,7 +71,7 @@ class UsbInsertionExpert(Expert):
         if phase == "approach":
             hover = grasp.copy()
             hover[2] += HOVER
-            low = pose[2] < hover[2] - 0.01 and not _near_xy(pose, hover, 0.004)
+            low = pose[2] < hover[2] - 0.01 and not _near_xy(pose, hover, 0.01)
             return np.append(servo_action(pose, self._above(pose, hover) if low else hover, scale), OPEN)
         if phase == "descend":
             return np.append(servo_action(pose, grasp, scale), OPEN)
@@ -75,7 +81,7 @@ class UsbInsertionExpert(Expert):
             goal = self._tcp_goal_for_tip(pose, plug, PRE_INSERT)
             goal[2] += LIFT
             return np.append(servo_action(pose, goal, scale), CLOSE)
-        depth = PRE_INSERT if phase == "align" else INSERT_DEPTH
+        depth = PRE_INSERT if phase == "align" else self.insert_depth
         return np.append(servo_action(pose, self._tcp_goal_for_tip(pose, plug, depth), scale), CLOSE)
 
     # -- state queries a supervisor can use --------------------------------------------------------
@@ -96,16 +102,18 @@ class UsbInsertionExpert(Expert):
             if tip[0] > -0.001:
                 return "align"  # jammed on the face or entered crooked: back out to the pre-insert pose
             return "lift" if plug[2] < self.task.mouth_pose[2] - 0.008 else "align"
-        grasp = self.task.plug_grasp_pose(plug)
+        grasp = self.grasp_pose(plug)
         closing = width < OPEN_WIDTH
-        at_grasp = _close(pose, grasp, 0.002, 0.03)
+        # Closing tolerates more than starting to close: the fingers centre the plug as they close.
+        reach = 0.008 if closing else GRASP_XY
+        at_grasp = _near_xy(pose, grasp, reach) and abs(pose[2] - grasp[2]) < GRASP_Z and _yaw_close(pose, grasp, 0.1)
         if closing and not at_grasp:
             return "release"  # closed on nothing (or dropped the plug): open before anything else
         if at_grasp:
             return "close"
         hover = grasp.copy()
         hover[2] += HOVER
-        if _near_xy(pose, grasp, 0.0025) and _yaw_close(pose, grasp, 0.03) and pose[2] < hover[2] + 0.004:
+        if _near_xy(pose, grasp, 0.006) and _yaw_close(pose, grasp, 0.1) and pose[2] < hover[2] + 0.006:
             return "descend"
         return "approach"
 
@@ -121,6 +129,17 @@ class UsbInsertionExpert(Expert):
         return bool(fingers_on and between)
 
     # -- helpers ----------------------------------------------------------------------------------
+    def grasp_pose(self, plug: np.ndarray) -> np.ndarray:
+        """TCP pose at which the fingers close on the lying plug (turned to its yaw)."""
+        return self.task.plug_grasp_pose(plug)
+
+    def tip_goal(self, depth: float) -> np.ndarray:
+        """Pose the plug's tip frame should reach: ``depth`` past the mouth on the port's axis, square to it."""
+        mouth = self.task.mouth_pose
+        goal = geo.pose_compose(mouth, np.array([depth, 0, 0, 0, 0, 0, 1.0]))
+        goal[3:] = mouth[3:]
+        return goal
+
     def _held_well(self, pose: np.ndarray, plug: np.ndarray) -> bool:
         """Pads behind the grip's front face and the plug square enough for the wrist to correct."""
         in_tcp = geo.pose_compose(geo.pose_inverse(pose), plug)
@@ -148,12 +167,9 @@ class UsbInsertionExpert(Expert):
 
     def _tcp_goal_for_tip(self, pose: np.ndarray, plug: np.ndarray, depth: float) -> np.ndarray:
         """TCP pose that puts the plug's tip ``depth`` past the mouth, square to the port, given the in-hand offset."""
-        mouth = self.task.mouth_pose
         plug_in_tcp = geo.pose_compose(geo.pose_inverse(pose), plug)
         tip_in_tcp = geo.pose_compose(plug_in_tcp, np.array([PLUG_TIP_X, 0, 0, 0, 0, 0, 1.0]))
-        tip_goal = geo.pose_compose(mouth, np.array([depth, 0, 0, 0, 0, 0, 1.0]))
-        tip_goal[3:] = mouth[3:]
-        return geo.pose_compose(tip_goal, geo.pose_inverse(tip_in_tcp))
+        return geo.pose_compose(self.tip_goal(depth), geo.pose_inverse(tip_in_tcp))
 
 
 def _close(pose: np.ndarray, goal: np.ndarray, tol_t: float, tol_r: float) -> bool:
