@@ -101,7 +101,7 @@ def check_capture(env) -> dict:
                 break
         out[axis] = reached
     cfg = env.unwrapped.task.config
-    out["randomisation"] = {"plug_xy_mm": 1e3 * cfg.plug_random_xy,
+    out["randomisation"] = {"plug_x_mm": 1e3 * cfg.plug_random_x, "plug_y_mm": 1e3 * cfg.plug_random_y,
                             "plug_yaw_deg": float(np.degrees(cfg.plug_random_yaw))}
     return out
 
@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
         "blind": lambda: {"expert_targets": _rate(env, BlindScript(env, push_to_stop=False), n),
                           "push_to_stop": _rate(env, BlindScript(env, push_to_stop=True), n)},
         "naive": lambda: {"grasp_without_reorienting": _rate(env, NoReorientScript(env), n),
+                          "grasp_without_reorienting_nominal_in_hand": _rate(env, NoReorientScript(env, False), n),
                           "straight_to_port_without_aligning": _rate(env, NoAlignScript(env), n)},
         "random": lambda: _rate(env, lambda rng: rng.uniform(-1, 1, size=7).astype(np.float32), n),
         "expert": lambda: {f"noise_{s}": _rate(env, make_expert(env, s), n) for s in args.noise},

@@ -3,7 +3,8 @@
 * :class:`BlindScript`: sees nothing of the plug. It plans on the nominal plug pose (lying at its
   nominal spot, and after closing, held exactly as a nominal grasp would hold it); it still reads
   proprioception (TCP pose, finger opening), which any script on a robot has.
-* :class:`NoReorientScript`: grasps at the plug's true position without turning to its yaw.
+* :class:`NoReorientScript`: grasps at the plug's true position without turning to its yaw (then
+  inserts measuring the plug in the hand, or assuming a nominal grasp).
 * :class:`NoAlignScript`: grasps correctly, then goes straight to the port assuming the nominal
   in-hand pose (no measurement of the grasp, no stop to align in front of the mouth).
 * :class:`CaptureProbe`: the expert with a deliberate tip offset (port-frame y or z, or yaw) at the
@@ -56,15 +57,24 @@ class BlindScript(_ObsKeeping):
 
 
 class NoReorientScript(UsbInsertionExpert):
-    """The expert, except that the fingers stay at the port's yaw when grasping."""
+    """The expert, except that the fingers stay at the port's yaw when grasping.
 
-    def __init__(self, env: Any) -> None:
+    ``measure_in_hand=False`` also skips measuring the grasp: it inserts as if the plug were
+    held exactly as a nominal grasp holds it.
+    """
+
+    def __init__(self, env: Any, measure_in_hand: bool = True) -> None:
         super().__init__(env.unwrapped, 0.0)
+        self.measure_in_hand = measure_in_hand
 
     def grasp_pose(self, plug: np.ndarray) -> np.ndarray:
         grasp = super().grasp_pose(plug)
         grasp[3:] = self.task.target_pose[3:]
         return grasp
+
+    def _tcp_goal_for_tip(self, pose: np.ndarray, plug: np.ndarray, depth: float) -> np.ndarray:
+        held = plug if self.measure_in_hand else geo.pose_compose(pose, NOMINAL_HELD)
+        return super()._tcp_goal_for_tip(pose, held, depth)
 
 
 class NoAlignScript(UsbInsertionExpert):

@@ -83,13 +83,13 @@ def test_plug_leaving_the_workspace_ends_the_episode_as_a_failure(env) -> None:
 
 # -- 4. the success predicate -------------------------------------------------------------------------
 @pytest.mark.parametrize(("depth_mm", "dy_mm", "yaw_deg", "roll_deg", "expected"), [
-    (12.0, 0.0, 0.0, 0.0, True),     # fully seated
+    (11.7, 0.0, 0.0, 0.0, True),     # fully seated (shell on the back wall)
     (10.5, 0.2, 1.0, 0.0, True),     # seated within the shell's play
     (8.0, 0.0, 0.0, 0.0, False),     # not deep enough
-    (30.0, 0.0, 0.0, 0.0, False),    # through the back of the 12.5 mm receptacle
-    (12.0, 0.0, 0.0, 180.0, False),  # upside down: keyed, cannot be in
-    (12.0, 0.0, 4.9, 0.0, False),    # crooked beyond the shell's play
-    (12.0, 1.0, 0.0, 0.0, False),    # 1 mm off axis: inside the wall
+    (30.0, 0.0, 0.0, 0.0, False),    # through the back of the 11.7 mm deep receptacle
+    (11.7, 0.0, 0.0, 180.0, False),  # upside down: keyed, cannot be in
+    (11.7, 0.0, 4.9, 0.0, False),    # crooked beyond the shell's play
+    (11.7, 1.0, 0.0, 0.0, False),    # 1 mm off axis: inside the wall
 ])
 def test_evaluate_on_constructed_states(env, depth_mm, dy_mm, yaw_deg, roll_deg, expected) -> None:
     env.reset(seed=0)
@@ -101,7 +101,7 @@ def test_evaluate_refuses_interpenetration(env) -> None:
     """A geometrically seated pose reported with 2 mm of plug/port penetration is not success."""
     env.reset(seed=0)
     task = env.unwrapped.task
-    pose = _plug_in_port(task, 12 * MM)
+    pose = _plug_in_port(task, 11.7 * MM)
     assert task.evaluate(SceneState(poses={"usb_plug": pose}, penetration=0.0), ()).success
     assert not task.evaluate(SceneState(poses={"usb_plug": pose}, penetration=2 * MM), ()).success
 
@@ -117,6 +117,37 @@ def test_keying_blocks_an_upside_down_plug(env) -> None:
         mujoco.mj_forward(backend.model, backend.data)
         depths[roll] = backend.penetration()
     assert depths[0.0] < 0.1 * MM and depths[180.0] > 1 * MM, depths
+
+
+def _push_on_axis(roll_deg: float, force: float = 10.0) -> float:
+    """Tip depth (m) reached by a plug on a 1-DoF slide along the port axis, pushed with ``force`` for 0.5 s."""
+    spec = mujoco.MjSpec()
+    spec.compiler.degree = False
+    add_arena(spec)
+    port = usb.add_usb_port(spec, [0.5, 0.0, 0.0, 0, 0, 0, 1])
+    mouth = np.array(port.mouth_pose)
+    roll = geo.euler_to_quat(np.radians([roll_deg, 0.0, 0.0]))
+    start = geo.pose_compose(mouth, np.array([-PLUG_TIP_X - 0.002, 0, 0, *roll]))
+    carriage = spec.worldbody.add_body(name="carriage", pos=start[:3].tolist(),
+                                       quat=geo.quat_to_mujoco(start[3:]).tolist())
+    carriage.gravcomp, carriage.mass, carriage.inertia, carriage.explicitinertial = 1.0, 1.5, [0.02] * 3, True
+    slide = carriage.add_joint(name="slide", type=mujoco.mjtJoint.mjJNT_SLIDE, axis=[1, 0, 0])
+    slide.damping[0] = 200.0  # 5 cm/s at 10 N, an arm-like approach speed; 1.5 kg like a held part's hand
+    plug = usb.add_usb_plug(spec, [0, 0, 0, 0, 0, 0, 1], parent=carriage)
+    act = spec.add_actuator(name="push", target="slide", trntype=mujoco.mjtTrn.mjTRN_JOINT)
+    act.gainprm[0] = 1.0
+    model = spec.compile()
+    data = mujoco.MjData(model)
+    data.ctrl[0] = force
+    mujoco.mj_step(model, data, nstep=250)
+    tip = data.site(plug.tip_site).xpos
+    return float((tip - mouth[:3]) @ geo.quat_to_mat(mouth[3:])[:, 0])
+
+
+def test_upside_down_plug_is_stopped_by_the_tongue() -> None:
+    """Right side up the plug seats (11.7 mm); upside down its insert meets the tongue 1.5 mm in."""
+    assert _push_on_axis(0.0) > 11.5 * MM
+    assert _push_on_axis(180.0) < usb.TONGUE_SETBACK + 0.3 * MM
 
 
 # -- 5. the expert --------------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ with 0.3 mm clearance to the plug's walls and insert. Right side up the tongue
 slides into the cavity; upside down the insert meets the tongue's front face and
 the plug stops 1.5 mm in. A shell
 up to ~0.85 mm off lands with its edge on a lead-in and is guided; one 2 mm off lands
-flat on the face and stays out. Full insertion is the grip body's front face on the
-port face, with the tip then at ``usb_port_bottom`` (12 mm deep; the hole is 0.5 mm
-deeper).
+flat on the face and stays out. Full insertion is the shell's front face on the back
+wall, with the tip then at ``usb_port_bottom`` (11.7 mm deep, the grip 0.3 mm short of
+the port face).
 
 Plug frame: origin at the centre of the plastic grip body, x toward the shell tip, y
 across the 16 mm width, z across the 8 mm thickness. Lying flat on the table its origin
@@ -43,7 +43,13 @@ RELIEF = (0.008, 0.007, 0.005)
 """Cable strain relief behind the grip (length, width, thickness), m."""
 OPENING = (0.0125, 0.0051)
 """Receptacle opening (width, height), m."""
-HOLE_DEPTH = 0.0125
+HOLE_DEPTH = SHELL[0] - 0.0003
+"""The shell's front face on the back wall is the stop, 0.3 mm before the grip reaches the port face:
+a large face holds, while the grip's 0.65-0.95 mm rim around the lead-ins is a thin overlap whose
+box-box contacts can flip sideways once pressed in that deep."""
+STOP_SOLIMP = (0.99, 0.995, 0.001, 0.5, 2.0)
+"""Stiffer impedance of the back wall and tongue (the table's), dominating the mix (solmix): a 10 g plug
+pressed with 20 N sinks 0.08 mm instead of 0.4 mm, far from the depth at which a box-box contact flips."""
 MOUTH_HEIGHT = 0.040
 LEAD_IN = 0.0008
 HOUSING = (0.03, 0.05, 0.06)
@@ -81,7 +87,7 @@ class UsbPortNames:
     """Base-frame pose of the mouth (x into the port, z up)."""
     opening: tuple[float, float] = OPENING
     """Opening (width, height), m."""
-    insert_depth: float = SHELL[0]
+    insert_depth: float = HOLE_DEPTH
     """Tip travel from the mouth to full insertion (m)."""
     lead_in: float = LEAD_IN
     """Chamfer size (m)."""
@@ -122,8 +128,12 @@ def add_usb_port(spec: mujoco.MjSpec, pose: Sequence[float], prefix: str = "") -
     yw, zlo, zhi = ow + c, h - oh - c, h + oh + c
     names = []
 
-    def box(name: str, lo: Sequence[float], hi: Sequence[float], rgba: Sequence[float] = HOUSING_RGBA) -> None:
-        names.append(add_box(body, f"{prefix}usb_port_{name}", lo, hi, rgba, fit=True, friction=PORT_FRICTION).name)
+    def box(name: str, lo: Sequence[float], hi: Sequence[float], rgba: Sequence[float] = HOUSING_RGBA,
+            stop: bool = False) -> None:
+        geom = add_box(body, f"{prefix}usb_port_{name}", lo, hi, rgba, fit=True, friction=PORT_FRICTION)
+        if stop:
+            geom.solimp, geom.solmix = list(STOP_SOLIMP), 100.0
+        names.append(geom.name)
 
     for s, tag in ((1.0, "left"), (-1.0, "right")):
         y_lo, y_hi = sorted((s * yw, s * width / 2))
@@ -139,16 +149,16 @@ def add_usb_port(spec: mujoco.MjSpec, pose: Sequence[float], prefix: str = "") -
     for s, tag in ((1.0, "top"), (-1.0, "bottom")):
         names.append(add_chamfer(body, f"{prefix}usb_port_lead_{tag}", (0, 0, h), (0, 0, s), (-1, 0, 0), oh, c,
                                  ow + c, METAL, friction=PORT_FRICTION).name)
-    box("back", (HOLE_DEPTH, -yw, zlo), (d, yw, zhi))
+    box("back", (HOLE_DEPTH, -yw, zlo), (d, yw, zhi), stop=True)
     tongue_y = SHELL[1] / 2 - SHELL_WALL - TONGUE_CLEARANCE
     box("tongue", (TONGUE_SETBACK, -tongue_y, h + INSERT_TOP + TONGUE_CLEARANCE),
-        (HOLE_DEPTH, tongue_y, h + SHELL[2] / 2 - SHELL_WALL - TONGUE_CLEARANCE), (0.1, 0.3, 0.8, 1.0))
+        (HOLE_DEPTH, tongue_y, h + SHELL[2] / 2 - SHELL_WALL - TONGUE_CLEARANCE), (0.1, 0.3, 0.8, 1.0), stop=True)
     add_box(body, f"{prefix}usb_port_hole_decal", (HOLE_DEPTH - 1e-5, -ow, h - oh), (HOLE_DEPTH, ow, h + oh), BLACK,
             visual=True)
     mouth = f"{prefix}usb_port_mouth"
     bottom = f"{prefix}usb_port_bottom"
     body.add_site(name=mouth, pos=[0, 0, h], size=[0.001, 0, 0], group=4)
-    body.add_site(name=bottom, pos=[SHELL[0], 0, h], size=[0.001, 0, 0], group=4)
+    body.add_site(name=bottom, pos=[HOLE_DEPTH, 0, h], size=[0.001, 0, 0], group=4)
     mouth_pose = geo.pose_compose(np.asarray(pose, dtype=float), np.array([0, 0, h, 0, 0, 0, 1.0]))
     return UsbPortNames(body=body.name, fit_geoms=tuple(names), mouth_site=mouth, bottom_site=bottom,
                         mouth_pose=tuple(mouth_pose.tolist()))

@@ -3,21 +3,33 @@
 Protocol (paper Appendix A, official config): 120 steps at 10 Hz, 6-D twist plus a
 learned gripper (-1 close, +1 open, 3-way discrete in the learner), discount 0.98,
 action scale (1.5 cm, 0.1 rad). The robot starts above the pick area, randomised by
-the official +/-1 cm and +/-0.1 rad; the plug is placed by the paper's "2 cm, 10 deg"
-(uniform +/-1 cm in x and y, +/-10 deg in yaw around its nominal spot). The safety
+the official +/-1 cm and +/-0.1 rad. The plug is placed uniformly +/-2 cm in x and y
+and +/-10 deg in yaw around its nominal spot (the paper's "2 cm, 10 deg" taken as a
+half-width; :meth:`UsbInsertionConfig.narrow` keeps the earlier +/-1 cm). The safety
 box is the official one (target + [3, 6, 5] cm / - [3, 1, 3] cm, +/-0.1 rad roll and
-pitch, +/-0.3 rad yaw) with two changes: its floor is 4.5 cm below the target instead
-of 3 cm (our port's mouth is 4 cm above the table and the plug is picked at table
-level), and it reaches 7 cm instead of 3 cm in -x, because the open hand with its
-two wrist cameras spans about +/-5 cm in x and must clear the port block while
-picking, so the plug lies 5.5 cm behind the insertion pose.
+pitch, +/-0.3 rad yaw) with three changes: its floor is 4.5 cm below the target
+instead of 3 cm (our port's mouth is 4 cm above the table and the plug is picked at
+table level), it reaches 9 cm instead of 3 cm in -x and 8 instead of 6 cm in +y, so
+that every plug placement can be reached: the open hand with its two wrist cameras
+spans about +/-5 cm in x and must clear the port block while picking, so the plug
+lies 5.5 cm behind the insertion pose.
 
 The receptacle leaves 0.25 mm (width) and 0.3 mm (height) per side around the
-plug's shell, so the plug must be grasped, turned to the port's yaw and brought in
-square to enter. Success (:meth:`UsbInsertion.evaluate`): the shell tip at least
-10 of its 12 mm deep inside the receptacle, within 1 mm of the axis and within
-5 deg of the port's direction. Whether the gripper still holds the plug is not part
-of success (the official reward also checks it; a plug let go once seated stays in).
+plug's shell and is keyed by its tongue (:mod:`hilserl_bench.envs.props.usb`), so the
+plug must be found, grasped, carried right side up and brought in square to enter.
+Capture range against the randomisation (``benchmarks/usb_replica_checks.py --only
+capture``, the expert's push with a deliberate offset at the mouth): the plug still
+seats up to 0.75 mm off the axis across the width, 0.75 mm across the height and
+1 deg of yaw, against a placement of +/-20 mm and +/-10 deg. A fixed open-loop script
+planned on the nominal plug pose succeeds 13% of the time (100 seeded episodes).
+
+Success (:meth:`UsbInsertion.evaluate`) accepts only what a real seated plug can
+show: the shell tip 10 to 12.2 mm deep, at most 0.6 mm off the receptacle's axis and
+3 deg from its direction, right side up, and no deeper plug/port interpenetration
+than 0.5 mm. Whether the gripper still holds the plug is not part of success (the
+official reward also checks it; a plug let go once seated stays in). A plug leaving
+:meth:`UsbInsertion.workspace` (off the table area, through it, launched) ends the
+episode as a failure with ``info["object_lost"]``.
 """
 
 from __future__ import annotations
@@ -41,12 +53,12 @@ PLUG_TIP_X = usb.GRIP[0] / 2 + usb.SHELL[0]
 """Shell tip along the plug's x axis, from the plug body origin (m)."""
 GRASP_HEIGHT = 0.0105
 """TCP height when grasping the lying plug: pad bottoms 1.5 mm above the table."""
-PLUG_NOMINAL = np.array([PORT_POSE[0] - 0.065, 0.045])
+PLUG_NOMINAL = np.array([PORT_POSE[0] - 0.075, 0.045])
 """Nominal plug body position (x, y) on the table: inside the safety box, beside the port block."""
 MIN_DEPTH = 0.010
 """Shell tip depth inside the receptacle for success (m; full insertion is 12 mm)."""
-MAX_DEPTH = usb.SHELL[0] + 0.0005
-"""Deepest physically possible tip depth (grip face on the port face) plus contact tolerance (m)."""
+MAX_DEPTH = usb.HOLE_DEPTH + 0.0005
+"""Deepest physically possible tip depth (shell on the back wall) plus contact tolerance (m)."""
 MAX_LATERAL = 0.0006
 """Largest tip offset from the receptacle axis a seated plug can have (0.25-0.3 mm clearance + tolerance), m."""
 MAX_MISALIGNMENT_DEG = 3.0
@@ -67,15 +79,17 @@ class UsbInsertionConfig(TaskConfig):
     random_xy: float = 0.01
     random_yaw: float = 0.1
     discount: float = 0.98
-    plug_random_xy: float = 0.02
-    """Half-width (m) of the plug's uniform placement around its nominal spot (paper: 2 cm)."""
+    plug_random_x: float = 0.04
+    """Half-width (m) of the plug's uniform placement along the port axis (x) around its nominal spot."""
+    plug_random_y: float = 0.02
+    """Half-width (m) of the plug's uniform placement across the port axis (y; paper: 2 cm)."""
     plug_random_yaw: float = float(np.deg2rad(10.0))
     """Half-width (rad) of the plug's uniform yaw (paper: 10 deg)."""
 
     @classmethod
     def narrow(cls) -> UsbInsertionConfig:
         """The earlier +/-1 cm plug placement (official RANDOM_XY), which open-loop scripts solve 80% of the time."""
-        return cls(plug_random_xy=0.01)
+        return cls(plug_random_x=0.01, plug_random_y=0.01)
 
 
 @register
@@ -109,7 +123,7 @@ class UsbInsertion(Task):
     @property
     def safety_box(self) -> SafetyBox:
         six = geo.pose_to_6d(self._target)
-        return SafetyBox(six - np.array([0.09, 0.01, 0.045, 0.1, 0.1, 0.3]),
+        return SafetyBox(six - np.array([0.11, 0.01, 0.045, 0.1, 0.1, 0.3]),
                          six + np.array([0.03, 0.08, 0.05, 0.1, 0.1, 0.3]))
 
     @property
@@ -124,7 +138,8 @@ class UsbInsertion(Task):
 
     def reset_plan(self, rng: np.random.Generator) -> ResetPlan:
         tcp_pose = self.sample_reset_pose(rng)
-        xy = PLUG_NOMINAL + rng.uniform(-self.config.plug_random_xy, self.config.plug_random_xy, size=2)
+        half = np.array([self.config.plug_random_x, self.config.plug_random_y])
+        xy = PLUG_NOMINAL + rng.uniform(-half, half)
         yaw = rng.uniform(-self.config.plug_random_yaw, self.config.plug_random_yaw)
         plug = np.concatenate([xy, [usb.PLUG_REST_Z], geo.euler_to_quat(np.array([0.0, 0.0, yaw]))])
         return ResetPlan(tcp_pose=tcp_pose, gripper_closed=False, object_poses={"usb_plug": plug})
@@ -138,7 +153,7 @@ class UsbInsertion(Task):
         return (tip - self.mouth_pose[:3]) @ port_rot, rot[:, 0] @ port_rot
 
     def evaluate(self, scene: SceneState | None, arms) -> Evaluation:
-        """Seated: tip 10-12.5 mm deep, <= 0.6 mm off axis, <= 3 deg crooked, right side up, not interpenetrating.
+        """Seated: tip 10-12.2 mm deep, <= 0.6 mm off axis, <= 3 deg crooked, right side up, not interpenetrating.
 
         Each bound is what a real seated plug can show, so states a cheating physics
         could produce fail: a plug through the back of the receptacle (too deep), beside
