@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from usb_scripts import BlindScript, CaptureProbe, NoAlignScript, NoReorientScript  # noqa: E402
 
 import hilserl_bench as hb  # noqa: E402
+from hilserl_bench import geometry as geo  # noqa: E402
 from hilserl_bench.envs.arena import add_arena  # noqa: E402
 from hilserl_bench.envs.experts import make_expert  # noqa: E402
 from hilserl_bench.envs.props import usb  # noqa: E402
@@ -44,16 +45,22 @@ def _episode(env, policy, seed: int, warmup: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     if hasattr(policy, "reset"):
         policy.reset(rng)
+    backend = env.unwrapped.backend
+    start = backend.scene_state().poses["usb_plug"].copy()
     for _ in range(warmup):
         obs, _, terminated, truncated, info = env.step(rng.uniform(-1, 1, size=7).astype(np.float32))
         if terminated:
-            return {"succeed": bool(info["succeed"]), "lost": bool(info["object_lost"]), "warm_success": True}
+            return {"succeed": bool(info["succeed"]), "lost": bool(info["object_lost"]), "ended_in_warmup": True}
+    plug = backend.scene_state().poses["usb_plug"]
+    disturbed = bool(np.linalg.norm(plug[:3] - start[:3]) > 0.005)
+    upright = bool(geo.quat_to_mat(plug[3:])[2, 2] > 0.9)
     env.unwrapped._steps = 0
     for _ in range(env.unwrapped.task.config.max_steps):
         obs, _, terminated, truncated, info = env.step(policy.act(obs) if hasattr(policy, "act") else policy(rng))
         if terminated or truncated:
             break
-    return {"succeed": bool(info["succeed"]), "lost": bool(info["object_lost"])}
+    return {"succeed": bool(info["succeed"]), "lost": bool(info["object_lost"]), "disturbed": disturbed,
+            "knocked_over": not upright}
 
 
 def _rate(env, policy, episodes: int, seed0: int = 0, warmup=None) -> dict:
@@ -61,8 +68,14 @@ def _rate(env, policy, episodes: int, seed0: int = 0, warmup=None) -> dict:
     for i in range(episodes):
         w = 0 if warmup is None else int(np.random.default_rng(10_000 + i).integers(*warmup, endpoint=True))
         results.append(_episode(env, policy, seed0 + i, w))
-    return {"episodes": episodes, "success": float(np.mean([r["succeed"] for r in results])),
-            "lost": float(np.mean([r["lost"] for r in results]))}
+    out = {"episodes": episodes, "success": float(np.mean([r["succeed"] for r in results])),
+           "lost": float(np.mean([r["lost"] for r in results]))}
+    if warmup is not None:
+        for key in ("disturbed", "knocked_over"):
+            subset = [r["succeed"] for r in results if r.get(key)]
+            out[f"{key}_episodes"] = len(subset)
+            out[f"{key}_success"] = float(np.mean(subset)) if subset else None
+    return out
 
 
 def check_launch(env, poses: int) -> dict:
