@@ -7,7 +7,8 @@ Checks: ``launch`` (close the fingers at N random relative poses: plug speed at 
 workspace, sinking into the table under 10/20 N), ``blind`` (a fixed open-loop script planned on the
 nominal plug pose, with the expert's insertion target and pushing to the stop), ``naive`` (grasp without
 turning to the plug; go straight to the port without aligning), ``random`` (uniform random actions),
-``expert`` (success and noise curve), ``recovery`` (the expert taking over after 20-40 random steps) and
+``expert`` (success and noise curve), ``recovery`` (the expert taking over after 20-40 random steps, from
+the reset or after 10-45 expert steps, so the plug is often dropped or knocked) and
 ``capture`` (how far off the port's axis the plug still enters).
 """
 
@@ -39,14 +40,16 @@ from hilserl_bench.envs.replica_probes import (  # noqa: E402
 CHECKS = ("launch", "blind", "naive", "random", "expert", "recovery", "capture")
 
 
-def _episode(env, policy, seed: int, warmup: int = 0) -> dict:
-    """One episode; ``warmup`` uniform random steps first (then the policy gets a full episode)."""
+def _episode(env, policy, seed: int, warmup: int = 0, lead: int = 0) -> dict:
+    """One episode; ``lead`` steps of the policy, then ``warmup`` uniform random steps, then a full episode."""
     obs, info = env.reset(seed=seed)
     rng = np.random.default_rng(seed)
     if hasattr(policy, "reset"):
         policy.reset(rng)
     backend = env.unwrapped.backend
     start = backend.scene_state().poses["usb_plug"].copy()
+    for _ in range(lead):
+        obs, *_ = env.step(policy.act(obs))
     for _ in range(warmup):
         obs, _, terminated, truncated, info = env.step(rng.uniform(-1, 1, size=7).astype(np.float32))
         if terminated:
@@ -63,11 +66,12 @@ def _episode(env, policy, seed: int, warmup: int = 0) -> dict:
             "knocked_over": not upright}
 
 
-def _rate(env, policy, episodes: int, seed0: int = 0, warmup=None) -> dict:
+def _rate(env, policy, episodes: int, seed0: int = 0, warmup=None, lead=(0, 0)) -> dict:
     results = []
     for i in range(episodes):
-        w = 0 if warmup is None else int(np.random.default_rng(10_000 + i).integers(*warmup, endpoint=True))
-        results.append(_episode(env, policy, seed0 + i, w))
+        draw = np.random.default_rng(10_000 + i)
+        w = 0 if warmup is None else int(draw.integers(*warmup, endpoint=True))
+        results.append(_episode(env, policy, seed0 + i, w, int(draw.integers(*lead, endpoint=True))))
     out = {"episodes": episodes, "success": float(np.mean([r["succeed"] for r in results])),
            "lost": float(np.mean([r["lost"] for r in results]))}
     if warmup is not None:
@@ -139,7 +143,10 @@ def main(argv: list[str] | None = None) -> dict:
                           "straight_to_port_without_aligning": _rate(env, NoAlignScript(env), n)},
         "random": lambda: _rate(env, lambda rng: rng.uniform(-1, 1, size=7).astype(np.float32), n),
         "expert": lambda: {f"noise_{s}": _rate(env, make_expert(env, s), n) for s in args.noise},
-        "recovery": lambda: _rate(env, make_expert(env), n, seed0=5000, warmup=(20, 40)),
+        "recovery": lambda: {
+            "after_20_40_random_steps": _rate(env, make_expert(env), n, seed0=5000, warmup=(20, 40)),
+            "after_expert_10_45_then_20_40_random": _rate(env, make_expert(env), n, seed0=6000, warmup=(20, 40),
+                                                          lead=(10, 45))},
         "capture": lambda: check_capture(env),
     }
     for name in args.only:

@@ -63,9 +63,9 @@ class UsbInsertionExpert(Expert):
         scale = self.task.config.action_scale
         grasp = self.grasp_pose(plug)
         if phase == "release":
-            if self.in_hand(obs) and plug[2] > usb.PLUG_REST_Z + 0.002:
+            if self.in_hand(obs) and pose[2] > GRASP_HEIGHT + 0.008:
                 place = pose.copy()
-                place[2] -= plug[2] - usb.PLUG_REST_Z
+                place[2] = GRASP_HEIGHT + 0.004
                 return np.append(servo_action(pose, place, scale), CLOSE)  # put a badly held plug down first
             return np.append(servo_action(pose, self._above(pose, grasp), scale), OPEN)
         if phase == "approach":
@@ -107,7 +107,8 @@ class UsbInsertionExpert(Expert):
         # Closing tolerates more than starting to close: the fingers centre the plug as they close.
         reach = 0.008 if closing else GRASP_XY
         at_grasp = _near_xy(pose, grasp, reach) and abs(pose[2] - grasp[2]) < GRASP_Z and _yaw_close(pose, grasp, 0.1)
-        if closing and not at_grasp:
+        closed_empty = width < usb.GRIP[1] / 0.08 - 0.06
+        if (closing and not at_grasp) or closed_empty:
             return "release"  # closed on nothing (or dropped the plug): open before anything else
         if at_grasp:
             return "close"
@@ -130,8 +131,16 @@ class UsbInsertionExpert(Expert):
 
     # -- helpers ----------------------------------------------------------------------------------
     def grasp_pose(self, plug: np.ndarray) -> np.ndarray:
-        """TCP pose at which the fingers close on the lying plug (turned to its yaw)."""
-        return self.task.plug_grasp_pose(plug)
+        """TCP pose at which the fingers close on the lying plug: turned to its yaw as far as the safety box allows.
+
+        The fingers are symmetric, so the yaw is taken modulo 180 deg; beyond the box's yaw range the
+        closing fingers square the rest (a plug turned more than about 45 deg cannot be saved this way).
+        """
+        grasp = self.task.plug_grasp_pose(plug)
+        six = geo.pose_to_6d(grasp)
+        box = self.task.safety_box
+        six[5] = np.clip((six[5] + np.pi / 2) % np.pi - np.pi / 2, box.low[5], box.high[5])
+        return geo.pose_from_6d(six)
 
     def tip_goal(self, depth: float) -> np.ndarray:
         """Pose the plug's tip frame should reach: ``depth`` past the mouth on the port's axis, square to it."""
@@ -143,10 +152,11 @@ class UsbInsertionExpert(Expert):
     def _held_well(self, pose: np.ndarray, plug: np.ndarray) -> bool:
         """Pads behind the grip's front face and the plug square enough for the wrist to correct."""
         in_tcp = geo.pose_compose(geo.pose_inverse(pose), plug)
-        along = -in_tcp[0]  # plug x runs along TCP -x when held (HELD_POSE_IN_TCP)
-        tilt = geo.quat_to_mat(in_tcp[3:])
-        upright = tilt[:, 2] @ np.array([0.0, 0.0, -1.0])  # plug up is TCP -z
-        return bool(along > -0.006 and along < 0.012 and upright > 0.97)
+        ahead = in_tcp[0]  # grip centre ahead of the TCP along the plug axis (nominal grasp: 3 mm)
+        upright = geo.quat_to_mat(in_tcp[3:])[:, 2] @ np.array([0.0, 0.0, -1.0])  # plug up is TCP -z
+        # Pads (18 mm) end 9 mm ahead of the TCP: the grip's front face must be no more than ~1.5 mm
+        # behind them (else they hit the port face short of 10 mm), and at least 5 mm of grip between them.
+        return bool(-0.0005 < ahead < 0.012 and upright > 0.97)
 
     def _tip_error(self, plug: np.ndarray) -> tuple[np.ndarray, float]:
         """Tip position in the port frame and the plug axis' angle to the port axis (deg)."""
