@@ -72,8 +72,25 @@ class GripperConfig:
     """Adam learning rate."""
     tau: float = 0.005
     """Polyak rate of the target network, applied after every step."""
-    epsilon: float = 0.0
-    """Probability of a uniformly random joint gripper action in ``sample_actions`` (0: greedy)."""
+    exploration: Literal["boltzmann", "epsilon", "greedy"] = "boltzmann"
+    """How ``sample_actions`` explores: softmax over Q / temperature (tries near-equal actions, almost never
+    drops a held part), uniform random with probability epsilon, or always greedy."""
+    temperature: float = 0.02
+    """Boltzmann temperature at the start of training (in return units: a Q gap of 0.05 is then e^-2.5)."""
+    final_temperature: float = 0.002
+    """Boltzmann temperature after ``explore_decay_steps``."""
+    epsilon: float = 0.1
+    """Epsilon-greedy probability of a uniformly random joint action at the start of training."""
+    final_epsilon: float = 0.01
+    """Epsilon after ``explore_decay_steps``."""
+    explore_decay_steps: int = 40_000
+    """Gripper-critic gradient steps (env steps x utd x critic_actor_ratio) of the linear exploration decay."""
+    target_bounds: tuple[float, float] = (-1.0, 1.0)
+    """Bellman targets are clipped into the range of possible returns: sparse reward 1 ends the episode, so no
+    value exceeds 1; the penalty is bounded by its discounted sum. Stops extrapolated maxima feeding back."""
+    gap_alpha: float = 0.5
+    """Advantage-learning weight (Bellemare et al. 2016): the target of a non-greedy action is lowered by
+    ``alpha * (max_a Q(s, a) - Q(s, a))``, which widens action gaps while keeping the greedy policy."""
 
 
 @dataclass(frozen=True)

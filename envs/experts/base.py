@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,30 @@ def servo_action(current: np.ndarray, target: np.ndarray, action_scale: tuple[fl
     err_t = (target[:3] - current[:3]) / scale_t
     err_r = geo.orientation_error(current[3:], target[3:]) / scale_r
     return np.clip(gain * np.concatenate([err_t, err_r]), -1.0, 1.0)
+
+
+def pose_distance(pose: np.ndarray, goal: np.ndarray) -> float:
+    """Translation error (m) plus 0.05 m per radian of orientation error: one scalar for progress."""
+    rotation = np.linalg.norm(geo.orientation_error(pose[3:], goal[3:]))
+    return float(np.linalg.norm(pose[:3] - goal[:3]) + 0.05 * rotation)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far along the expert's plan the current state is, read from the state alone.
+
+    The scripted supervisor's stall trigger compares successive readings: reaching a
+    later ``stage`` or lowering ``distance`` within a stage is progress, so each phase
+    (reach, grasp, carry, insert) is judged by its own goal rather than by the distance
+    to the final target, which grows while a correct policy walks to a part to pick.
+    """
+
+    stage: int
+    """Index of the phase in the expert's plan; higher is further along (drops go back)."""
+    phase: str
+    """Name of the phase (for logs and tests)."""
+    distance: float
+    """Metres (plus 0.05 m per rad) to the phase's goal; lower is better."""
 
 
 class Expert:
@@ -49,6 +74,20 @@ class Expert:
     def plan(self, obs: dict[str, Any]) -> np.ndarray:
         """Noise-free action; implemented per task."""
         raise NotImplementedError
+
+    def progress(self, obs: dict[str, Any]) -> Progress | None:
+        """Where ``obs`` stands in the plan, inferred from the state (never from call history).
+
+        The default suits single-stage tasks: the TCP's distance to the task's target
+        pose. Multi-phase experts override it; ``None`` means "no measure" and turns
+        the supervisor's stall trigger off.
+        """
+        state = obs["state"]
+        target = getattr(self.task, "target_pose", None)
+        if "tcp_pose" not in state or target is None:
+            return None
+        pose = np.asarray(state["tcp_pose"], dtype=np.float64)
+        return Progress(0, "reach target", pose_distance(pose, np.asarray(target, dtype=np.float64)))
 
     def scene(self):
         """Privileged scene state; only sim-only experts may call this."""

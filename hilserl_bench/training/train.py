@@ -112,7 +112,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
     elif cfg.agent in ("bc", "hgdagger"):
         agent.pretrain(prior, cfg.bc_steps, cfg.batch_size, cfg.seed)
     if isinstance(env, ScriptedIntervention):
-        env.env_steps = env_steps
+        env.restore(env_steps, log.rows)
     actor = Actor(env, learner.policy(), cfg.seed)
 
     def save() -> None:
