@@ -3,9 +3,14 @@
 Runs (or resumes; finished runs cost nothing) every configuration of the paper's
 Table 1b comparison on one task in state mode, evaluates each for ``--eval-episodes``,
 and prints one table; ``--json`` prints the same as one JSON object. Curves
-(success and intervention rate vs env steps, binned) go to ``<out>/curves.csv``.
+(success and intervention rate vs env steps, binned) go to ``<results>/<task>_curves.csv``
+and the table to ``<results>/<task>_table.csv`` (``--results`` defaults to ``--out``; point
+it at a committed folder such as ``results/``). ``own_success`` is the policy's success
+without help: the supervisor's probe episodes in intervention runs (see
+``hilserl_bench.training.intervention_budget``), every episode otherwise.
 
     python benchmarks/learning_table.py --task ram_insertion --seeds 0 1 2
+    python benchmarks/learning_table.py --task usb_insertion --env-steps 50000 --results results
 """
 
 from __future__ import annotations
@@ -48,8 +53,28 @@ class LearningTable:
     """Which variants to run."""
     out: Path = Path("runs")
     """Where demos and runs go."""
+    results: Path | None = None
+    """Where the curves and table CSVs go (default: ``out``)."""
+    bin_steps: int = 2000
+    """Width (env steps) of a curve bin."""
+    train: bool = True
+    """Train (or resume) each run first; ``--no-train`` only evaluates the runs as they stand (partial runs)."""
     json: bool = False
     """Print one JSON object."""
+
+
+def probe_every(train_cfg: TrainConfig) -> int:
+    """Episodes per probe of the run (0: every episode is the policy's own)."""
+    return train_cfg.supervisor.budget.probe_every if train_cfg.interventions == "scripted" else 0
+
+
+def curve(metrics: pd.DataFrame, bin_steps: int, every: int) -> pd.DataFrame:
+    """Success, own (unhelped) success and intervention rate per bin of ``bin_steps`` env steps."""
+    own = metrics["episode"] % every == every - 1 if every > 0 else pd.Series(True, index=metrics.index)
+    frame = metrics.assign(bin=(metrics["env_steps"] // bin_steps) * bin_steps,
+                           own_success=metrics["success"].where(own).astype(float))
+    return frame.groupby("bin").agg(success=("success", "mean"), own_success=("own_success", "mean"),
+                                    intervention_rate=("intervention_rate", "mean"), episodes=("episode", "count"))
 
 
 def main(cfg: LearningTable) -> None:
@@ -64,7 +89,10 @@ def main(cfg: LearningTable) -> None:
             run_dir = cfg.out / cfg.task.split("_")[0] / f"{variant}_s{seed}"
             train_cfg = TrainConfig(task=cfg.task, demos=demo_dir, seed=seed, out=run_dir,
                                     env_steps=spec.pop("env_steps", cfg.env_steps), **spec)
-            train(train_cfg, progress=not cfg.json)
+            if cfg.train:
+                train(train_cfg, progress=not cfg.json)
+            elif not (run_dir / "metrics.csv").exists():
+                continue
             report = evaluate_run(run_dir, episodes=cfg.eval_episodes)
             metrics = read_metrics(run_dir)
             rows.append({"variant": variant, "seed": seed, "env_steps": int(metrics["env_steps"].iloc[-1] +
@@ -72,13 +100,14 @@ def main(cfg: LearningTable) -> None:
                          "train_wall_min": round(float(metrics["wall_time_s"].sum()) / 60, 1),
                          "eval_success": report["success_rate"], "eval_cycle_time_s": report["mean_cycle_time_s"],
                          "final_intervention_rate": float(metrics["intervention_rate"].tail(20).mean())})
-            binned = metrics.assign(bin=(metrics["env_steps"] // 2000) * 2000).groupby("bin").agg(
-                success=("success", "mean"), intervention_rate=("intervention_rate", "mean"))
+            binned = curve(metrics, cfg.bin_steps, probe_every(train_cfg))
             curves.append(binned.reset_index().assign(variant=variant, seed=seed))
     table = pd.DataFrame(rows)
     curve_table = pd.concat(curves, ignore_index=True)
-    curve_table.to_csv(cfg.out / f"{cfg.task}_curves.csv", index=False)
-    table.to_csv(cfg.out / f"{cfg.task}_table.csv", index=False)
+    results = cfg.results or cfg.out
+    results.mkdir(parents=True, exist_ok=True)
+    curve_table.to_csv(results / f"{cfg.task}_curves.csv", index=False)
+    table.to_csv(results / f"{cfg.task}_table.csv", index=False)
     if cfg.json:
         print(json.dumps({"task": cfg.task, "runs": rows}))
     else:
