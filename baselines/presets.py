@@ -88,6 +88,8 @@ class GripperConfig:
     target_bounds: tuple[float, float] = (-1.0, 1.0)
     """Bellman targets are clipped into the range of possible returns: sparse reward 1 ends the episode, so no
     value exceeds 1; the penalty is bounded by its discounted sum. Stops extrapolated maxima feeding back."""
+    init_output_scale: float = 0.01
+    """The Q head's initial kernel is scaled by this (bias zero): values start near 0, not at +-0.9."""
     gap_alpha: float = 0.5
     """Advantage-learning weight (Bellemare et al. 2016): the target of a non-greedy action is lowered by
     ``alpha * (max_a Q(s, a) - Q(s, a))``, which widens action gaps while keeping the greedy policy."""

@@ -124,12 +124,13 @@ def _taken_q(agent: GripperAgent, rows: list) -> np.ndarray:
     return np.asarray(agent.q_values(agent.critic.params, {"state": obs}))[np.arange(len(rows)), index]
 
 
-def test_bounded_targets_keep_values_within_the_possible_return_on_expert_only_data():
-    """The failure the bounds prevent: with expert data alone the Q of actions never taken is extrapolated,
-    the max in the target picks it up and the values of the demo's own actions rise above 1 (the most any
-    episode can return); clipped targets keep them <= 1."""
+def test_values_stay_within_the_possible_return_on_expert_only_data():
+    """The failure the fixes prevent: a default-initialised head starts every Q at +-0.9, with expert data
+    alone the Q of actions never taken stays wherever it started or drifted, the max in the target picks
+    it up and the values of the demo's own actions rise above 1 (the most any episode can return). A head
+    that starts near 0 and clipped targets keep them <= 1."""
     rows = _episodes(_expert, 20, np.random.default_rng(2), label_stay=False)
-    free = _train(rows, dataclasses.replace(CONFIG, target_bounds=(-1e9, 1e9), gap_alpha=0.0))
+    free = _train(rows, dataclasses.replace(CONFIG, target_bounds=(-1e9, 1e9), gap_alpha=0.0, init_output_scale=1.0))
     bounded = _train(rows, CONFIG)
     assert _taken_q(bounded, rows).max() <= 1.0 + 1e-2
     assert _taken_q(free, rows).max() > 1.0 + 1e-2, "the unbounded critic should show the overestimation"
