@@ -12,8 +12,10 @@ Observations: ``state`` (tcp_pose, tcp_vel, tcp_force, tcp_torque, gripper_pose;
 keys prefixed ``left/`` / ``right/`` on dual-arm tasks) plus ``images`` (camera ->
 uint8 RGB) in ``obs_mode="pixels"`` or ``task`` (privileged task state, simulator and
 emulator only) in ``obs_mode="state"``. Time limits set ``truncated``; success sets
-``terminated``, and so does an engaged emergency stop (``info["estop"]``). ``info``
-always carries ``succeed``, ``estop``, ``overrun_s`` (how late the control tick was;
+``terminated``, and so does an engaged emergency stop (``info["estop"]``) or a free
+object leaving the task's workspace box (``info["object_lost"]``, a failure; see
+:class:`hilserl_bench.task.Workspace`). ``info`` always carries ``succeed``, ``estop``,
+``object_lost``, ``overrun_s`` (how late the control tick was;
 0 in simulation) and ``is_intervention`` (False here; intervention wrappers set it
 with ``intervene_action`` / ``teleop_action``).
 """
@@ -28,7 +30,7 @@ import numpy as np
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import Backend
 from hilserl_bench.robot_types import ArmState
-from hilserl_bench.task import Task
+from hilserl_bench.task import Evaluation, Task
 
 ObsMode = Literal["pixels", "state"]
 OBS_MODES: tuple[str, ...] = ("pixels", "state")
@@ -102,7 +104,8 @@ class FrankaEnv(gym.Env):
         scene = self.backend.scene_state()
         evaluation = self.task.evaluate(scene, self._states)
         self.last_obs = self._observation(scene)
-        return self.last_obs, self._info(evaluation, scene, {"overrun_s": 0.0, "estop": bool(self.backend.estopped)})
+        timing = {"overrun_s": 0.0, "estop": bool(self.backend.estopped), "object_lost": bool(self._lost(scene))}
+        return self.last_obs, self._info(evaluation, scene, timing)
 
     def step(self, action: np.ndarray):
         action = np.clip(self.check_action(action), -1.0, 1.0)
@@ -123,11 +126,14 @@ class FrankaEnv(gym.Env):
         self._states = tuple(arm.get_state() for arm in self.backend.arms)
         scene = self.backend.scene_state()
         evaluation = self.task.evaluate(scene, self._states)
+        lost = self._lost(scene)
+        if lost:
+            evaluation = Evaluation(False, evaluation.terms)
         reward = self.task.reward(evaluation)
         estop = bool(self.backend.estopped)
-        terminated = bool(evaluation.success) or estop
+        terminated = bool(evaluation.success) or estop or bool(lost)
         truncated = self._steps >= self.task.config.max_steps and not terminated
-        timing = {**timing, "estop": estop}
+        timing = {**timing, "estop": estop, "object_lost": bool(lost)}
         self.last_obs = self._observation(scene)
         return self.last_obs, reward, terminated, truncated, self._info(evaluation, scene, timing)
 
@@ -155,6 +161,11 @@ class FrankaEnv(gym.Env):
             i = int(bad[0])
             raise ValueError(f"action[{i}] ({self.action_names[i]}) is {a[i]}; every entry must be finite")
         return a
+
+    def _lost(self, scene) -> tuple[str, ...]:
+        """Tracked objects outside the task's workspace box (none without a box or a scene)."""
+        workspace = self.task.workspace()
+        return () if workspace is None else workspace.lost(scene)
 
     def _apply_gripper(self, i: int, arm: Any, command: float, now: float) -> None:
         """Close at <= -0.5, open at >= 0.5; only state changes, at most one per GRIPPER_SLEEP_S."""

@@ -118,6 +118,35 @@ class SafetyBox:
         return bool(np.all(np.abs(clipped[:3] - pose[:3]) <= tol) and angle <= tol)
 
 
+@dataclass(frozen=True)
+class Workspace:
+    """Base-frame box a task's free objects must stay inside; one leaving it ends the episode as a failure.
+
+    A part launched by a bad grasp, knocked off the table or pushed through a
+    fixture can never be recovered within an episode, so the env terminates at
+    once with ``info["object_lost"] = True`` instead of letting the episode run
+    on with no way to succeed (and a learner bootstrap from an unreachable state).
+    """
+
+    low: np.ndarray
+    """Lower corner (x, y, z), m."""
+    high: np.ndarray
+    """Upper corner (x, y, z), m."""
+    bodies: tuple[str, ...]
+    """Tracked body names (see :meth:`Task.tracked_bodies`) whose origins must stay inside."""
+
+    def lost(self, scene: SceneState | None) -> tuple[str, ...]:
+        """Names of the bodies outside the box (or not finite); empty on hardware (no scene)."""
+        if scene is None:
+            return ()
+        out = []
+        for name in self.bodies:
+            p = np.asarray(scene.poses[name][:3])
+            if not (np.all(np.isfinite(p)) and np.all(p >= self.low) and np.all(p <= self.high)):
+                out.append(name)
+        return tuple(out)
+
+
 class Task:
     """Base class of every task; subclasses set the class attributes and override methods."""
 
@@ -215,6 +244,10 @@ class Task:
     def tracked_bodies(self) -> tuple[str, ...]:
         """Bodies whose poses the simulator reports in :class:`SceneState`."""
         return ()
+
+    def workspace(self) -> Workspace | None:
+        """Box the task's free objects must stay in (the env ends the episode when one leaves); None: no check."""
+        return None
 
     def tight_fit_geoms(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Two geom-name groups whose mutual penetration the simulator measures."""

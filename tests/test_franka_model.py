@@ -141,7 +141,9 @@ def test_grasp_holds_part_while_lifting_and_pushed(half: list[float], mass: floa
         return rot.T @ (data.xpos[part] - pos)
 
     grasped = hold_offset(0.3, fm.HOME_QPOS)
-    assert abs(_width(data) - 2 * half[1]) < 0.001
+    # The pads' impedance (fm.PAD_SOLIMP) lets a gram-scale part squeezed at 70 N in by up to ~0.6 mm a side:
+    # the price of grasps that never launch the part (tests/test_usb_replica.py).
+    assert abs(_width(data) - 2 * half[1]) < 0.0013
     lifted = hold_offset(1.0, q_up)
     assert data.xpos[part][2] > 0.34
     assert np.linalg.norm(lifted - grasped) < 0.002

@@ -19,12 +19,9 @@ import hilserl_bench
 from hilserl_bench.data.learning_env import make_learning_env
 from hilserl_bench.envs.experts import make_expert
 from hilserl_bench.training.intervention_budget import BudgetConfig
-from hilserl_bench.training.scripted_intervention import ScriptedIntervention, SupervisorConfig
+from hilserl_bench.training.scripted_intervention import ScriptedIntervention, StallCounter, SupervisorConfig
 
 EPISODES, RANDOM_STEPS, MIN_SUCCESS = 6, 15, 0.65
-STATE_BASED_PENDING = {"usb_insertion"}
-"""Tasks whose expert still advances a fixed phase sequence (branch usb-replica replaces it); expected to fail
-the mid-plan recovery until then (strict: the xfail turns into an error once the expert recovers)."""
 
 
 def _tasks() -> list[str]:
@@ -85,9 +82,28 @@ def _mid_plan_recovery(task: str) -> list[bool]:
     return successes
 
 
-@pytest.mark.parametrize("task", [
-    pytest.param(t, marks=pytest.mark.xfail(strict=True, reason="phase machine does not recover (usb-replica)"))
-    if t in STATE_BASED_PENDING else t for t in _tasks()])
+@pytest.mark.parametrize("task", _tasks())
 def test_expert_recovers_when_the_policy_flails_mid_plan(task: str):
     successes = _mid_plan_recovery(task)
     assert np.mean(successes) >= MIN_SUCCESS, f"{task}: expert succeeded {successes} after a mid-plan disturbance"
+
+
+@pytest.mark.parametrize("task", _tasks())
+def test_the_experts_own_episodes_never_look_stalled(task: str):
+    """Per-phase progress: the stall trigger must stay quiet while the expert itself works (grasping included)."""
+    env = make_learning_env(task, obs_mode="state")
+    raw, expert = env.unwrapped, make_expert(env.unwrapped)
+    to_tcp = env.get_wrapper_attr("to_tcp")
+    limit = SupervisorConfig().stall_steps
+    for episode in range(3):
+        env.reset(seed=3000 + episode)
+        expert.reset(np.random.default_rng(episode))
+        counter, longest, done, info = StallCounter(SupervisorConfig().progress_tol), 0, False, {}
+        while not done:
+            reading = expert.progress(raw.last_obs)
+            if reading is not None:
+                longest = max(longest, counter.update(reading))
+            _, _, terminated, truncated, info = env.step(np.clip(to_tcp(expert.act(raw.last_obs)), -1.0, 1.0))
+            done = terminated or truncated
+        assert info.get("succeed", False)
+        assert longest < limit, f"{task}: {longest} steps without progress during the expert's own episode"

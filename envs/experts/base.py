@@ -53,6 +53,8 @@ class Expert:
 
     sim_only: bool = False
     """True when the expert reads privileged simulator state (a free object's pose)."""
+    phases: tuple[str, ...] = ()
+    """Names :meth:`phase` can return, in order of task progress (empty: the expert reports no phases)."""
 
     def __init__(self, env: Any, noise: float = 0.0) -> None:
         self.env = env
@@ -61,7 +63,7 @@ class Expert:
         self.rng = np.random.default_rng(0)
 
     def reset(self, rng: np.random.Generator) -> None:
-        """Start of an episode: take the episode's RNG (for noise) and reset the phase."""
+        """Start of an episode: take the episode's RNG (for noise); experts keep no other episode memory."""
         self.rng = rng
 
     def act(self, obs: dict[str, Any]) -> np.ndarray:
@@ -72,7 +74,13 @@ class Expert:
         return np.clip(action, -1.0, 1.0).astype(np.float32)
 
     def plan(self, obs: dict[str, Any]) -> np.ndarray:
-        """Noise-free action; implemented per task."""
+        """Noise-free action; implemented per task.
+
+        Experts used for interventions must infer what to do from the state on every call
+        (never from a step counter or a phase remembered from earlier calls), so that they
+        act correctly from whatever state a policy left, and must set every action dimension
+        they may override, the gripper included.
+        """
         raise NotImplementedError
 
     def progress(self, obs: dict[str, Any]) -> Progress | None:
@@ -88,6 +96,19 @@ class Expert:
             return None
         pose = np.asarray(state["tcp_pose"], dtype=np.float64)
         return Progress(0, "reach target", pose_distance(pose, np.asarray(target, dtype=np.float64)))
+
+    def phase(self, obs: dict[str, Any]) -> str:
+        """The phase (one of :attr:`phases`) the current state is in, inferred from the state alone.
+
+        A supervisor can measure progress per phase with it (a higher index in :attr:`phases`
+        is further along) and see whether the policy is undoing the expert's work. Returns ""
+        for experts that report no phases.
+        """
+        return ""
+
+    def in_hand(self, obs: dict[str, Any]) -> bool | None:
+        """Whether the task's part is held in the gripper now; None where the task has no part to grasp."""
+        return None
 
     def scene(self):
         """Privileged scene state; only sim-only experts may call this."""

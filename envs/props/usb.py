@@ -4,10 +4,14 @@ Port frame: origin on the table directly below the receptacle's mouth centre, in
 face plane; x points into the port (the insertion direction), z up. The receptacle
 opening is 12.5 x 5.1 mm (USB-A receptacle shell), 40 mm above the table, 12.5 mm deep,
 with a 0.8 mm 45-degree lead-in on all four edges (its slope stops 0.2 mm below the face,
-see :func:`hilserl_bench.envs.props.add_chamfer`). The plug's metal shell is a solid
-12.0 x 4.5 x 12 mm box (the real shell's inner tongue and the receptacle's tongue are
-left out: they mate inside the shell and add no constraint the shell does not), so
-the fit is 0.25 mm per side across the width and 0.3 mm across the height. A shell
+see :func:`hilserl_bench.envs.props.add_chamfer`). The plug's metal shell is
+12.0 x 4.5 x 12 mm outside, so the fit is 0.25 mm per side across the width and
+0.3 mm across the height. Keying, as on the real USB-A pair: the plug's contact
+insert fills the lower half of its shell and leaves a cavity above it (0.4 mm
+walls); the receptacle's tongue sits in the upper half, 1.5 mm behind the mouth,
+with 0.3 mm clearance to the plug's walls and insert. Right side up the tongue
+slides into the cavity; upside down the insert meets the tongue's front face and
+the plug stops 1.5 mm in. A shell
 up to ~0.85 mm off lands with its edge on a lead-in and is guided; one 2 mm off lands
 flat on the face and stays out. Full insertion is the grip body's front face on the
 port face, with the tip then at ``usb_port_bottom`` (12 mm deep; the hole is 0.5 mm
@@ -46,6 +50,14 @@ HOUSING = (0.03, 0.05, 0.06)
 """Port block (depth along x, width, height), m; low enough to pass under the Franka hand."""
 PLUG_REST_Z = GRIP[2] / 2
 GRASP_X = -0.003
+SHELL_WALL = 0.0004
+"""Sheet-metal thickness of the plug shell's top and side walls, m."""
+INSERT_TOP = 0.0
+"""Top of the plug's contact insert (solid lower half of the shell) above the shell's mid-plane, m."""
+TONGUE_CLEARANCE = 0.0003
+"""Gap between the receptacle tongue and the plug's walls and insert, m."""
+TONGUE_SETBACK = 0.0015
+"""Depth of the receptacle tongue's front face behind the mouth, m."""
 SHELL_MASS, GRIP_MASS, RELIEF_MASS = 0.003, 0.006, 0.001
 SHELL_FRICTION, GRIP_FRICTION, PORT_FRICTION = 0.3, 0.6, 0.3
 HELD_POSE_IN_TCP = (-GRASP_X, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
@@ -60,7 +72,7 @@ class UsbPortNames:
     body: str
     """Static body of the block, frame on the table below the mouth."""
     fit_geoms: tuple[str, ...]
-    """Face, receptacle walls, lead-ins and back stop (the port side of the tight-fit pair)."""
+    """Face, receptacle walls, lead-ins, back stop and tongue (the port side of the tight-fit pair)."""
     mouth_site: str
     """Opening centre on the face."""
     bottom_site: str
@@ -84,7 +96,7 @@ class UsbPlugNames:
     joint: str
     """Its free joint, or "" when mounted rigidly on a parent body."""
     shell_geom: str
-    """The metal shell that enters the port."""
+    """Solid lower half of the shell (insert and bottom wall); ``_top``, ``_left``, ``_right`` are its walls."""
     fit_geoms: tuple[str, ...]
     """Shell and grip body (the plug side of the tight-fit pair)."""
     grip_geom: str
@@ -128,10 +140,11 @@ def add_usb_port(spec: mujoco.MjSpec, pose: Sequence[float], prefix: str = "") -
         names.append(add_chamfer(body, f"{prefix}usb_port_lead_{tag}", (0, 0, h), (0, 0, s), (-1, 0, 0), oh, c,
                                  ow + c, METAL, friction=PORT_FRICTION).name)
     box("back", (HOLE_DEPTH, -yw, zlo), (d, yw, zhi))
+    tongue_y = SHELL[1] / 2 - SHELL_WALL - TONGUE_CLEARANCE
+    box("tongue", (TONGUE_SETBACK, -tongue_y, h + INSERT_TOP + TONGUE_CLEARANCE),
+        (HOLE_DEPTH, tongue_y, h + SHELL[2] / 2 - SHELL_WALL - TONGUE_CLEARANCE), (0.1, 0.3, 0.8, 1.0))
     add_box(body, f"{prefix}usb_port_hole_decal", (HOLE_DEPTH - 1e-5, -ow, h - oh), (HOLE_DEPTH, ow, h + oh), BLACK,
             visual=True)
-    add_box(body, f"{prefix}usb_port_tongue_decal", (HOLE_DEPTH - 3e-5, -0.0055, h + 0.0003),
-            (HOLE_DEPTH - 1e-5, 0.0055, h + 0.0016), (0.1, 0.3, 0.8, 1.0), visual=True)
     mouth = f"{prefix}usb_port_mouth"
     bottom = f"{prefix}usb_port_bottom"
     body.add_site(name=mouth, pos=[0, 0, h], size=[0.001, 0, 0], group=4)
@@ -157,18 +170,22 @@ def add_usb_plug(
     gl, gw, gt = GRIP[0] / 2, GRIP[1] / 2, GRIP[2] / 2
     sl, sw, st = SHELL[0], SHELL[1] / 2, SHELL[2] / 2
     shell, grip = f"{prefix}usb_plug_shell", f"{prefix}usb_plug_grip"
-    add_box(body, shell, (gl, -sw, -st), (gl + sl, sw, st), METAL, fit=True, friction=SHELL_FRICTION,
-            mass=SHELL_MASS)
+    wall, top = SHELL_WALL, INSERT_TOP
+    parts = {"": ((-sw, -st), (sw, top)), "_top": ((-sw, st - wall), (sw, st)),
+             "_left": ((sw - wall, top), (sw, st - wall)), "_right": ((-sw, top), (-sw + wall, st - wall))}
+    shell_geoms = []
+    for tag, ((y0, z0), (y1, z1)) in parts.items():
+        mass = SHELL_MASS * (0.7 if not tag else 0.1)
+        shell_geoms.append(add_box(body, shell + tag, (gl, y0, z0), (gl + sl, y1, z1), METAL, fit=True,
+                                   friction=SHELL_FRICTION, mass=mass).name)
     add_box(body, grip, (-gl, -gw, -gt), (gl, gw, gt), BLACK, fit=True, friction=GRIP_FRICTION, mass=GRIP_MASS)
     rl, rw, rt = RELIEF[0], RELIEF[1] / 2, RELIEF[2] / 2
     add_box(body, f"{prefix}usb_plug_relief", (-gl - rl, -rw, -rt), (-gl, rw, rt), BLACK, friction=GRIP_FRICTION,
             mass=RELIEF_MASS)
-    add_box(body, f"{prefix}usb_plug_cavity_decal", (gl + sl, -0.005, -0.0016), (gl + sl + 2e-5, 0.005, 0.0004),
-            (0.05, 0.05, 0.05, 1.0), visual=True)
     add_box(body, f"{prefix}usb_plug_logo_decal", (-0.006, -0.004, gt), (0.004, 0.004, gt + 2e-5),
             (0.6, 0.6, 0.62, 1.0), visual=True)
     tip, grasp = f"{prefix}usb_plug_tip", f"{prefix}usb_plug_grasp"
     body.add_site(name=tip, pos=[gl + sl, 0, 0], size=[0.001, 0, 0], group=4)
     body.add_site(name=grasp, pos=[GRASP_X, 0, 0], size=[0.001, 0, 0], group=4)
-    return UsbPlugNames(body=body.name, joint=joint, shell_geom=shell, fit_geoms=(shell, grip), grip_geom=grip,
+    return UsbPlugNames(body=body.name, joint=joint, shell_geom=shell, fit_geoms=(*shell_geoms, grip), grip_geom=grip,
                         tip_site=tip, grasp_site=grasp)

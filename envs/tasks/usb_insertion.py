@@ -33,7 +33,7 @@ from hilserl_bench.envs.props import usb
 from hilserl_bench.envs.props.usb import UsbPlugNames, UsbPortNames, add_usb_plug, add_usb_port
 from hilserl_bench.registry import register
 from hilserl_bench.robot_types import ImpedanceParams
-from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
+from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig, Workspace
 
 PORT_POSE = np.array([0.62, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
 """Table point below the receptacle mouth; x points into the port."""
@@ -45,6 +45,16 @@ PLUG_NOMINAL = np.array([PORT_POSE[0] - 0.065, 0.045])
 """Nominal plug body position (x, y) on the table: inside the safety box, beside the port block."""
 MIN_DEPTH = 0.010
 """Shell tip depth inside the receptacle for success (m; full insertion is 12 mm)."""
+MAX_DEPTH = usb.SHELL[0] + 0.0005
+"""Deepest physically possible tip depth (grip face on the port face) plus contact tolerance (m)."""
+MAX_LATERAL = 0.0006
+"""Largest tip offset from the receptacle axis a seated plug can have (0.25-0.3 mm clearance + tolerance), m."""
+MAX_MISALIGNMENT_DEG = 3.0
+"""Largest angle between the plug and port axes a seated shell allows (0.5 mm play over 12 mm is 2.4-2.9 deg)."""
+MIN_UPRIGHT = float(np.cos(np.deg2rad(10.0)))
+"""Keying: the plug's top face (+z) must point within 10 deg of the port's up (upside down cannot enter)."""
+MAX_PENETRATION = 0.0005
+"""Deepest plug/port interpenetration a real seated state can show in simulation (contact tolerance), m."""
 DOWN = np.array([np.pi, 0.0, 0.0])
 
 
@@ -57,10 +67,15 @@ class UsbInsertionConfig(TaskConfig):
     random_xy: float = 0.01
     random_yaw: float = 0.1
     discount: float = 0.98
-    plug_random_xy: float = 0.01
-    """Half-width (m) of the plug's uniform placement around its nominal spot."""
+    plug_random_xy: float = 0.02
+    """Half-width (m) of the plug's uniform placement around its nominal spot (paper: 2 cm)."""
     plug_random_yaw: float = float(np.deg2rad(10.0))
-    """Half-width (rad) of the plug's uniform yaw."""
+    """Half-width (rad) of the plug's uniform yaw (paper: 10 deg)."""
+
+    @classmethod
+    def narrow(cls) -> UsbInsertionConfig:
+        """The earlier +/-1 cm plug placement (official RANDOM_XY), which open-loop scripts solve 80% of the time."""
+        return cls(plug_random_xy=0.01)
 
 
 @register
@@ -94,8 +109,8 @@ class UsbInsertion(Task):
     @property
     def safety_box(self) -> SafetyBox:
         six = geo.pose_to_6d(self._target)
-        return SafetyBox(six - np.array([0.07, 0.01, 0.045, 0.1, 0.1, 0.3]),
-                         six + np.array([0.03, 0.06, 0.05, 0.1, 0.1, 0.3]))
+        return SafetyBox(six - np.array([0.09, 0.01, 0.045, 0.1, 0.1, 0.3]),
+                         six + np.array([0.03, 0.08, 0.05, 0.1, 0.1, 0.3]))
 
     @property
     def episode_params(self) -> ImpedanceParams:
@@ -123,13 +138,32 @@ class UsbInsertion(Task):
         return (tip - self.mouth_pose[:3]) @ port_rot, rot[:, 0] @ port_rot
 
     def evaluate(self, scene: SceneState | None, arms) -> Evaluation:
-        """Inserted: tip >= 10 mm deep, within 1 mm of the axis, plug within 5 deg of the port direction."""
+        """Seated: tip 10-12.5 mm deep, <= 0.6 mm off axis, <= 3 deg crooked, right side up, not interpenetrating.
+
+        Each bound is what a real seated plug can show, so states a cheating physics
+        could produce fail: a plug through the back of the receptacle (too deep), beside
+        it (off axis), crooked (more than the shell's play allows), upside down (keyed:
+        the real plug cannot enter that way) or sunk into the walls.
+        """
         if scene is None:
             return Evaluation(False)
         tip, axis = self.tip_in_port(scene)
         misalignment = float(np.degrees(np.arccos(np.clip(axis[0], -1.0, 1.0))))
-        inserted = bool(tip[0] >= MIN_DEPTH and np.all(np.abs(tip[1:]) <= 0.001) and misalignment <= 5.0)
-        return Evaluation(inserted, {"insert_depth_mm": float(tip[0] * 1e3), "misalignment_deg": misalignment})
+        plug_up = geo.quat_to_mat(scene.poses["usb_plug"][3:])[:, 2]
+        upright = float(plug_up @ geo.quat_to_mat(self.mouth_pose[3:])[:, 2])
+        lateral = float(np.max(np.abs(tip[1:])))
+        inserted = bool(MIN_DEPTH <= tip[0] <= MAX_DEPTH and lateral <= MAX_LATERAL
+                        and misalignment <= MAX_MISALIGNMENT_DEG and upright >= MIN_UPRIGHT
+                        and scene.penetration <= MAX_PENETRATION)
+        return Evaluation(inserted, {"insert_depth_mm": float(tip[0] * 1e3), "misalignment_deg": misalignment,
+                                     "lateral_mm": lateral * 1e3, "plug_upright": upright})
+
+    def workspace(self) -> Workspace:
+        """The plug must stay on the table near the cell: 10 cm around the safety box, above the table top."""
+        box = self.safety_box
+        return Workspace(low=np.array([box.low[0] - 0.1, box.low[1] - 0.1, -0.005]),
+                         high=np.array([box.high[0] + 0.1, box.high[1] + 0.1, box.high[2] + 0.15]),
+                         bodies=("usb_plug",))
 
     def task_state(self, scene: SceneState, arms) -> dict[str, np.ndarray]:
         """Tip-to-mouth offset and plug rotation (port frame), and the plug grasp point relative to the TCP."""

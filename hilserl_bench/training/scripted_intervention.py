@@ -65,6 +65,31 @@ class SupervisorConfig:
     """Probability that a fired trigger is honoured, driven by the policy's success in probe episodes."""
 
 
+class StallCounter:
+    """Steps since the expert's progress reading last improved: a later stage, or ``tol`` closer within one.
+
+    Falling back to an earlier stage (a dropped part) resets the reference to that stage
+    but is not progress, so the counter keeps running until the policy gains again.
+    """
+
+    def __init__(self, tol: float) -> None:
+        self.tol = tol
+        self.best: tuple[int, float] | None = None
+        self.since_progress = 0
+
+    def update(self, reading: Any) -> int:
+        """Take one :class:`~hilserl_bench.envs.experts.base.Progress` reading; return the steps since progress."""
+        stage, distance = int(reading.stage), float(reading.distance)
+        best = self.best
+        if best is None or stage > best[0] or (stage == best[0] and distance < best[1] - self.tol):
+            self.best, self.since_progress = (stage, distance), 0
+            return 0
+        if stage < best[0]:
+            self.best = (stage, distance)
+        self.since_progress += 1
+        return self.since_progress
+
+
 class ScriptedIntervention(gym.Wrapper):
     """Outermost wrapper over the learning env; counts episodes for the success-driven budget."""
 
@@ -85,8 +110,7 @@ class ScriptedIntervention(gym.Wrapper):
         self._t = 0
         self._disagree = self._gripper_disagree = 0
         self._takeover_left = 0
-        self._best: tuple[int, float] | None = None
-        self._since_progress = 0
+        self._stall = StallCounter(self.config.progress_tol)
 
     def budget(self) -> float:
         """Probability that a trigger fired now is honoured (0 in probe episodes)."""
@@ -155,13 +179,13 @@ class ScriptedIntervention(gym.Wrapper):
         self._disagree = self._disagree + 1 if differs else 0
         self._gripper_disagree = self._gripper_disagree + 1 if self._grippers_differ(policy_action, expert_action) \
             else 0
-        stalled = self._since_progress >= c.stall_steps
+        stalled = self._stall.since_progress >= c.stall_steps
         fired = (self._disagree >= c.disagreement_steps or self._gripper_disagree >= c.gripper_disagreement_steps
                  or stalled or self._leaves_box(policy_action))
         if fired and self.rng.random() < self.budget():
             self._takeover_left = c.takeover_steps - 1
             self._disagree = self._gripper_disagree = 0
-            self._since_progress = 0
+            self._stall.since_progress = 0
             return True
         return False
 
@@ -173,19 +197,10 @@ class ScriptedIntervention(gym.Wrapper):
                    for (dim, _), was_open in zip(self._grippers, self._gripper_open(), strict=True))
 
     def _track_progress(self) -> None:
-        """Count steps since the expert's progress reading last improved (stage first, then distance)."""
         progress = getattr(self.expert, "progress", None)
         reading = progress(self.env.unwrapped.last_obs) if progress is not None else None
-        if reading is None:
-            return
-        stage, distance = int(reading.stage), float(reading.distance)
-        best = self._best
-        if best is None or stage > best[0] or (stage == best[0] and distance < best[1] - self.config.progress_tol):
-            self._best, self._since_progress = (stage, distance), 0
-            return
-        if stage < best[0]:
-            self._best = (stage, distance)
-        self._since_progress += 1
+        if reading is not None:
+            self._stall.update(reading)
 
     def _leaves_box(self, policy_action: np.ndarray) -> bool:
         raw = self.env.unwrapped
