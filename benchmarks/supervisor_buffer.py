@@ -4,8 +4,9 @@ Trains RLPD with scripted interventions for ``--env-steps`` on a task (recording
 ``--demos`` expert demos first unless the demo directory has them), then reads the prior
 buffer of the run's last checkpoint and prints its composition: demo transitions,
 supervisor transitions, rewarded transitions of each, and for USB the share of
-supervisor transitions whose hand is closed but empty (the plug not between the
-fingers), i.e. corrections that teach nothing about the task.
+supervisor transitions that drive a closed but empty hand (the plug not between the
+fingers, and the correction does not open it), i.e. corrections that teach nothing
+about the task; corrections that open an empty closed hand are counted apart.
 
     python benchmarks/supervisor_buffer.py --task usb_insertion --env-steps 4000
     python benchmarks/supervisor_buffer.py --analyze runs/sup_buffer/usb_insertion_s0 --demo-dir DIR
@@ -26,10 +27,9 @@ from hilserl_bench.data.episode_format import load_dataset
 from hilserl_bench.data.replay_buffer import ReplayBuffer
 from hilserl_bench.training import checkpoint as ckpt
 
-HOLD_XY = 0.003
-"""USB: the plug's grasp point within this (m) of the TCP in xy counts as in the hand ..."""
-HOLD_Z = (0.004, 0.009)
-"""... together with the TCP this far above the plug body (m); the expert's grasp sits at 6.5-7.4 mm."""
+EMPTY_MARGIN = 0.06
+"""USB: fingers closed this far (normalised opening) past the plug grip's width hold nothing (the expert's
+``in_hand`` uses the same margin): an empty closed hand."""
 
 
 @dataclass(frozen=True)
@@ -52,17 +52,12 @@ class SupervisorBuffer:
     """Demo directory of the analysed run (default: <out>/demos/<task>)."""
 
 
-def usb_empty_closed_hand(states: np.ndarray, units: np.ndarray, layout: dict[str, tuple[int, int]],
-                          mouth_z: float, grasp_height: float) -> np.ndarray:
-    """Per transition: gripper closed (< 0.5) while the plug is not in the hand (see HOLD_XY, HOLD_Z)."""
-    raw = states * units
-    gripper = raw[:, layout["gripper_pose"][0]]
-    tcp_to_plug = raw[:, slice(*layout["task/tcp_to_plug"])]
-    tip = raw[:, slice(*layout["task/plug_tip_to_mouth"])]
-    tcp_z = grasp_height - tcp_to_plug[:, 2]
-    above = tcp_z - (mouth_z + tip[:, 2])
-    holding = (np.linalg.norm(tcp_to_plug[:, :2], axis=1) < HOLD_XY) & (above > HOLD_Z[0]) & (above < HOLD_Z[1])
-    return (gripper < 0.5) & ~holding
+def usb_empty_closed_hand(states: np.ndarray, units: np.ndarray, layout: dict[str, tuple[int, int]]) -> np.ndarray:
+    """Per transition: the fingers closed past the plug grip's width, i.e. on nothing."""
+    from hilserl_bench.envs.props import usb
+
+    gripper = states[:, layout["gripper_pose"][0]] * units[layout["gripper_pose"][0]]
+    return gripper < usb.GRIP[1] / 0.08 - EMPTY_MARGIN
 
 
 def composition(run_dir: Path, demo_dir: Path) -> dict[str, object]:
@@ -82,15 +77,15 @@ def composition(run_dir: Path, demo_dir: Path) -> dict[str, object]:
     }
     stack = demos[0].metadata["stack"]
     if stack["task_id"] == "usb_insertion":
-        from hilserl_bench.envs.tasks.usb_insertion import GRASP_HEIGHT, UsbInsertion
-
         layout = {key: (start, stop) for key, start, stop in stack["state_layout"]}
-        empty = usb_empty_closed_hand(prior.arrays["state"][valid], np.asarray(stack["state_units"]), layout,
-                                      float(UsbInsertion().mouth_pose[2]), GRASP_HEIGHT)
-        sup = empty[n_demo:]
+        empty = usb_empty_closed_hand(prior.arrays["state"][valid], np.asarray(stack["state_units"]), layout)
+        opens = prior.arrays["actions"][valid, 6] >= 0.5
+        driven = empty & ~opens  # an empty closed hand moved on without being opened
+        sup = driven[n_demo:]
         result["supervisor_empty_closed_hand"] = int(sup.sum())
         result["supervisor_empty_closed_hand_pct"] = round(100.0 * float(sup.mean()), 1) if len(sup) else 0.0
-        result["demo_empty_closed_hand_pct"] = round(100.0 * float(empty[:n_demo].mean()), 1)
+        result["supervisor_opening_empty_hand"] = int((empty & opens)[n_demo:].sum())
+        result["demo_empty_closed_hand_pct"] = round(100.0 * float(driven[:n_demo].mean()), 1)
     return result
 
 
