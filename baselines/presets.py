@@ -48,6 +48,9 @@ class SACConfig:
     """Subtract ``temperature * log_prob(next action)`` in the critic target (soft backup)."""
     critic_actor_ratio: int = 2
     """Critic steps per actor+temperature step; the loop passes this many minibatches per ``update``."""
+    target_bounds: tuple[float, float] | None = (-1.0, 1.0)
+    """TD targets are clipped into the range of possible returns (sparse reward 1 ends the episode); without it
+    the USB critic's mean Q climbed to 1.6 by 4k steps while no episode can return more than 1. None: no clip."""
     std_min: float = 1e-5
     """Lower clip of the policy std."""
     std_max: float = 5.0
