@@ -5,7 +5,8 @@ Each arm's gripper command is one of three actions, index 0 close (-1), 1 stay (
 rule the env and the gripper penalty use). Arms combine into ``3 ** n_arms`` joint actions,
 arm 0 the most significant base-3 digit. The critic is an MLP from the observation to one Q
 per joint action, trained DQN-style with a double-DQN target and a polyak target network
-on ``reward + grasp_penalty``.
+on ``reward + grasp_penalty``; targets are clipped to the possible returns and widened by
+advantage learning, and exploration (Boltzmann or epsilon-greedy) decays with training.
 
 ``GripperAgent.update`` takes the same leading-axis batch as ``SACAgent.update`` with
 ``actions`` holding only the gripper dims ``(U, B, n_arms)`` and does ``U`` steps.
@@ -61,6 +62,17 @@ def double_dqn_target(
     return rewards + discount * masks * next_q
 
 
+def _shrink_output(params: Any, scale: float) -> Any:
+    """Params with the Q head's kernel times ``scale`` and its bias zero, so every Q starts near 0.
+
+    A default-initialised head starts with Q values of std ~0.86 (tanh + LayerNorm features),
+    and the max over the three actions in the first targets then averages +0.75: the critic
+    reported 0.83 to 1.12 from the first episode, before any reward could have propagated.
+    """
+    head = params["q_out"]
+    return {**params, "q_out": {"kernel": head["kernel"] * scale, "bias": jnp.zeros_like(head["bias"])}}
+
+
 class GripperAgent(struct.PyTreeNode):
     """Immutable discrete gripper critic for ``n_arms`` arms; build with :meth:`create`."""
 
@@ -91,6 +103,7 @@ class GripperAgent(struct.PyTreeNode):
         )
         rng, key = jax.random.split(rng)
         critic = train_state(net, key, obs_example, lr=config.lr)
+        critic = critic.replace(params=_shrink_output(critic.params, config.init_output_scale))
         return cls(critic, critic.params, rng, config, net, n_arms, discount, scan_updates)
 
     def q_values(self, params: Any, observations: dict, train: bool = False, rng: jax.Array | None = None) -> jax.Array:
@@ -99,7 +112,13 @@ class GripperAgent(struct.PyTreeNode):
         return self.critic_def.apply({"params": params}, observations, train=train, rngs=rngs)
 
     def loss(self, params: Any, batch: Batch, rng: jax.Array) -> tuple[jax.Array, dict]:
-        """Squared error of the taken joint action's Q against the double-DQN target."""
+        """Squared error of the taken joint action's Q against the clipped, gap-widened double-DQN target.
+
+        The bootstrapped target ``r + penalty + discount * mask * Q'(s', a*)`` is clipped into
+        ``config.target_bounds`` (no return can leave it), then lowered by the advantage-learning
+        term ``gap_alpha * (max_a Q'(s, a) - Q'(s, a_taken))`` (zero for the greedy action).
+        """
+        c = self.config
         rewards = batch["rewards"] + batch.get("grasp_penalty", 0.0)
         next_obs = batch["next_observations"]
         target = double_dqn_target(
@@ -107,10 +126,18 @@ class GripperAgent(struct.PyTreeNode):
             self.q_values(self.target_params, next_obs),
             rewards, batch["masks"], self.discount,
         )  # fmt: skip
+        target = jnp.clip(target, *c.target_bounds)
+        taken_index = joint_index(batch["actions"])[:, None]
+        if c.gap_alpha > 0:
+            q_here = self.q_values(self.target_params, batch["observations"])
+            gap = jnp.max(q_here, axis=-1) - jnp.take_along_axis(q_here, taken_index, axis=-1)[:, 0]
+            target = target - c.gap_alpha * gap
         qs = self.q_values(params, batch["observations"], train=True, rng=rng)
-        taken = jnp.take_along_axis(qs, joint_index(batch["actions"])[:, None], axis=-1)[:, 0]
+        taken = jnp.take_along_axis(qs, taken_index, axis=-1)[:, 0]
         loss = jnp.mean((taken - jax.lax.stop_gradient(target)) ** 2)
-        return loss, {"gripper_loss": loss, "gripper_q": taken.mean()}
+        sorted_q = jnp.sort(qs, axis=-1)
+        return loss, {"gripper_loss": loss, "gripper_q": taken.mean(), "gripper_q_max": qs.max(),
+                      "gripper_gap": jnp.mean(sorted_q[:, -1] - sorted_q[:, -2])}
 
     def step(self, batch: Batch) -> tuple[GripperAgent, dict]:
         """One gradient step and polyak update of the target."""
@@ -130,11 +157,27 @@ class GripperAgent(struct.PyTreeNode):
         """Greedy gripper commands ``(B, n_arms)`` in {-1, 0, +1}."""
         return joint_to_gripper(jnp.argmax(self.q_values(self.critic.params, observations), axis=-1), self.n_arms)
 
+    def exploration(self) -> jax.Array:
+        """Current epsilon or temperature: linear from the start to the final value over ``explore_decay_steps``."""
+        c = self.config
+        frac = jnp.minimum(1.0, self.critic.step / max(1, c.explore_decay_steps))
+        start, end = (c.epsilon, c.final_epsilon) if c.exploration == "epsilon" else (c.temperature,
+                                                                                     c.final_temperature)
+        return start + (end - start) * frac
+
     @jax.jit
     def sample_actions(self, observations: dict, rng: jax.Array) -> jax.Array:
-        """Epsilon-greedy gripper commands (greedy when ``config.epsilon`` is 0)."""
-        greedy = jnp.argmax(self.q_values(self.critic.params, observations), axis=-1)
+        """Exploring gripper commands ``(B, n_arms)`` (``config.exploration``; see :meth:`exploration`)."""
+        c = self.config
+        qs = self.q_values(self.critic.params, observations)
+        greedy = jnp.argmax(qs, axis=-1)
+        if c.exploration == "greedy":
+            return joint_to_gripper(greedy, self.n_arms)
         k_coin, k_rand = jax.random.split(rng)
+        if c.exploration == "boltzmann":
+            temperature = jnp.maximum(self.exploration(), 1e-6)
+            choice = jax.random.categorical(k_rand, (qs - qs.max(axis=-1, keepdims=True)) / temperature)
+            return joint_to_gripper(choice, self.n_arms)
         random = jax.random.randint(k_rand, greedy.shape, 0, 3**self.n_arms)
-        explore = jax.random.uniform(k_coin, greedy.shape) < self.config.epsilon
+        explore = jax.random.uniform(k_coin, greedy.shape) < self.exploration()
         return joint_to_gripper(jnp.where(explore, random, greedy), self.n_arms)

@@ -48,6 +48,9 @@ class SACConfig:
     """Subtract ``temperature * log_prob(next action)`` in the critic target (soft backup)."""
     critic_actor_ratio: int = 2
     """Critic steps per actor+temperature step; the loop passes this many minibatches per ``update``."""
+    target_bounds: tuple[float, float] | None = (-1.0, 1.0)
+    """TD targets are clipped into the range of possible returns (sparse reward 1 ends the episode); without it
+    the USB critic's mean Q climbed to 1.6 by 4k steps while no episode can return more than 1. None: no clip."""
     std_min: float = 1e-5
     """Lower clip of the policy std."""
     std_max: float = 5.0
@@ -72,8 +75,27 @@ class GripperConfig:
     """Adam learning rate."""
     tau: float = 0.005
     """Polyak rate of the target network, applied after every step."""
-    epsilon: float = 0.0
-    """Probability of a uniformly random joint gripper action in ``sample_actions`` (0: greedy)."""
+    exploration: Literal["boltzmann", "epsilon", "greedy"] = "boltzmann"
+    """How ``sample_actions`` explores: softmax over Q / temperature (tries near-equal actions, almost never
+    drops a held part), uniform random with probability epsilon, or always greedy."""
+    temperature: float = 0.02
+    """Boltzmann temperature at the start of training (in return units: a Q gap of 0.05 is then e^-2.5)."""
+    final_temperature: float = 0.002
+    """Boltzmann temperature after ``explore_decay_steps``."""
+    epsilon: float = 0.1
+    """Epsilon-greedy probability of a uniformly random joint action at the start of training."""
+    final_epsilon: float = 0.01
+    """Epsilon after ``explore_decay_steps``."""
+    explore_decay_steps: int = 40_000
+    """Gripper-critic gradient steps (env steps x utd x critic_actor_ratio) of the linear exploration decay."""
+    target_bounds: tuple[float, float] = (-1.0, 1.0)
+    """Bellman targets are clipped into the range of possible returns: sparse reward 1 ends the episode, so no
+    value exceeds 1; the penalty is bounded by its discounted sum. Stops extrapolated maxima feeding back."""
+    init_output_scale: float = 0.01
+    """The Q head's initial kernel is scaled by this (bias zero): values start near 0, not at +-0.9."""
+    gap_alpha: float = 0.5
+    """Advantage-learning weight (Bellemare et al. 2016): the target of a non-greedy action is lowered by
+    ``alpha * (max_a Q(s, a) - Q(s, a))``, which widens action gaps while keeping the greedy policy."""
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,8 @@ class SACAgent(struct.PyTreeNode):
         next_qs = target_def.apply({"params": params}, batch["next_observations"], next_actions)
         temperature, rewards, masks = self.temperature(), batch["rewards"], batch["masks"]
         target = td_target(next_qs, rewards, masks, cfg.discount, next_log_probs, temperature, cfg.backup_entropy)
+        if cfg.target_bounds is not None:
+            target = jnp.clip(target, *cfg.target_bounds)
         return target, {"subset": idx, "next_log_probs": next_log_probs, "next_qs": next_qs}
 
     def critic_loss(self, critic_params: Any, batch: Batch, rng: jax.Array) -> tuple[jax.Array, dict]:

@@ -6,9 +6,12 @@ and prints one table; ``--json`` prints the same as one JSON object. The table a
 curves (success and intervention rate vs env steps, binned) go to
 ``benchmarks/results/<task>_table.csv`` and ``<task>_curves.csv`` (``--results``), small
 files that are committed because README figures come from them; runs and demos stay
-under ``--out`` (git-ignored).
+under ``--out`` (git-ignored). ``own_success`` is the policy's success
+without help: the supervisor's probe episodes in intervention runs (see
+``hilserl_bench.training.intervention_budget``), every episode otherwise.
 
     python benchmarks/learning_table.py --task ram_insertion --seeds 0 1 2
+    python benchmarks/learning_table.py --task usb_insertion --env-steps 50000 --seeds 0 1 2
 """
 
 from __future__ import annotations
@@ -57,8 +60,26 @@ class LearningTable:
     """Where demos and runs go (git-ignored)."""
     results: Path = Path("benchmarks/results")
     """Where the table and curves CSVs go (committed: README figures come from them)."""
+    bin_steps: int = 2000
+    """Width (env steps) of a curve bin."""
+    train: bool = True
+    """Train (or resume) each run first; ``--no-train`` only evaluates the runs as they stand (partial runs)."""
     json: bool = False
     """Print one JSON object."""
+
+
+def probe_every(train_cfg: TrainConfig) -> int:
+    """Episodes per probe of the run (0: every episode is the policy's own)."""
+    return train_cfg.supervisor.budget.probe_every if train_cfg.interventions == "scripted" else 0
+
+
+def curve(metrics: pd.DataFrame, bin_steps: int, every: int) -> pd.DataFrame:
+    """Success, own (unhelped) success and intervention rate per bin of ``bin_steps`` env steps."""
+    own = metrics["episode"] % every == every - 1 if every > 0 else pd.Series(True, index=metrics.index)
+    frame = metrics.assign(bin=(metrics["env_steps"] // bin_steps) * bin_steps,
+                           own_success=metrics["success"].where(own).astype(float))
+    return frame.groupby("bin").agg(success=("success", "mean"), own_success=("own_success", "mean"),
+                                    intervention_rate=("intervention_rate", "mean"), episodes=("episode", "count"))
 
 
 def main(cfg: LearningTable) -> None:
@@ -74,7 +95,10 @@ def main(cfg: LearningTable) -> None:
             run_dir = cfg.out / cfg.task.split("_")[0] / f"{variant}_s{seed}"
             train_cfg = TrainConfig(task=cfg.task, demos=demo_dir, seed=seed, out=run_dir,
                                     env_steps=spec.pop("env_steps", cfg.env_steps), **spec)
-            train(train_cfg, progress=not cfg.json)
+            if cfg.train:
+                train(train_cfg, progress=not cfg.json)
+            elif not (run_dir / "metrics.csv").exists():
+                continue
             report = evaluate_run(run_dir, episodes=cfg.eval_episodes)
             metrics = read_metrics(run_dir)
             rows.append({"variant": variant, "seed": seed, "env_steps": int(metrics["env_steps"].iloc[-1] +
@@ -82,8 +106,7 @@ def main(cfg: LearningTable) -> None:
                          "train_wall_min": round(float(metrics["wall_time_s"].sum()) / 60, 1),
                          "eval_success": report["success_rate"], "eval_cycle_time_s": report["mean_cycle_time_s"],
                          "final_intervention_rate": float(metrics["intervention_rate"].tail(20).mean())})
-            binned = metrics.assign(bin=(metrics["env_steps"] // 2000) * 2000).groupby("bin").agg(
-                success=("success", "mean"), intervention_rate=("intervention_rate", "mean"))
+            binned = curve(metrics, cfg.bin_steps, probe_every(train_cfg))
             curves.append(binned.reset_index().assign(variant=variant, seed=seed))
     table = pd.DataFrame(rows)
     curve_table = pd.concat(curves, ignore_index=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hilserl_bench.data.learning_env import make_learning_env
-from hilserl_bench.envs.experts import make_expert
+from hilserl_bench.envs.experts import Progress, make_expert
 from hilserl_bench.training.checkpoint import (
     CheckpointError,
     latest_checkpoint,
@@ -19,6 +19,7 @@ from hilserl_bench.training.checkpoint import (
     rng_state,
     save_checkpoint,
 )
+from hilserl_bench.training.intervention_budget import BudgetConfig, InterventionBudget
 from hilserl_bench.training.scripted_intervention import ScriptedIntervention, SupervisorConfig
 
 
@@ -54,19 +55,95 @@ def test_intervention_executes_and_logs_the_expert_action():
 
 
 def test_zero_budget_never_intervenes():
-    env = _supervised(SupervisorConfig(warmup_steps=0, budget=0.0, final_budget=0.0))
+    env = _supervised(SupervisorConfig(warmup_steps=0, budget=BudgetConfig(ceiling=0.0, floor=0.0)))
     env.reset(seed=0)
     for _ in range(20):
         _, _, _, _, info = env.step(np.array([0, 0, -1.0, 0, 0, 0], dtype=np.float32))
         assert "intervene_action" not in info
 
 
-def test_budget_decays_linearly():
-    env = _supervised(SupervisorConfig(budget=1.0, final_budget=0.2, budget_decay_steps=100))
-    env.env_steps = 50
-    assert env.budget() == pytest.approx(0.6)
-    env.env_steps = 500
-    assert env.budget() == pytest.approx(0.2)
+def test_budget_follows_the_policys_success_in_probe_episodes():
+    budget = InterventionBudget(BudgetConfig(floor=0.2, probe_every=3, window=2))
+    assert budget.value() == 1.0, "full budget before the policy has shown anything"
+    outcomes = [False, False, True, False, False, True, True, True, True]
+    values = []
+    for success in outcomes:
+        budget.end_episode(success)
+        values.append(budget.value())
+    # Probes are episodes 2, 5, 8 (successes True, True, True); the others are corrected episodes.
+    assert [budget.is_probe(e) for e in range(6)] == [False, False, True, False, False, True]
+    assert values == [1.0, 1.0, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2]
+    rebuilt = InterventionBudget(budget.config)
+    rebuilt.restore([{"success": s} for s in outcomes])
+    assert rebuilt.probe_successes == budget.probe_successes and rebuilt.episodes == 9
+    failing = InterventionBudget(BudgetConfig(floor=0.2, probe_every=2, window=2))
+    for success in (True, True, True, False, False, False):
+        failing.end_episode(success)
+    assert failing.value() == 1.0, "a regressing policy gets its full budget back"
+    with pytest.raises(ValueError, match="probe_every"):
+        BudgetConfig(probe_every=1).validate()
+
+
+def test_probe_episodes_run_without_takeovers():
+    env = _supervised(SupervisorConfig(warmup_steps=0, disagreement_steps=1, budget=BudgetConfig(probe_every=2)))
+    counts = []
+    for episode in range(2):
+        env.reset(seed=episode)
+        n, done = 0, False
+        while not done:
+            _, _, term, trunc, info = env.step(np.array([0, 0, -1.0, 0, 0, 0], dtype=np.float32))
+            n += int(info.get("is_intervention", False))
+            done = term or trunc
+        counts.append(n)
+    assert counts[0] > 0 and counts[1] == 0, counts
+
+
+def test_a_wrong_gripper_command_is_corrected_before_it_executes():
+    env = make_learning_env("usb_insertion", obs_mode="state")
+    sup = ScriptedIntervention(env, make_expert(env.unwrapped), SupervisorConfig(
+        warmup_steps=0, disagreement_threshold=10.0, stall_steps=1000), seed=0)
+    sup.reset(seed=0)
+    expert_twist = None
+    for _ in range(3):  # the expert keeps the hand open while approaching the plug; the policy closes it
+        action = np.zeros(7, np.float32)
+        if expert_twist is not None:
+            action[:6] = expert_twist
+        action[6] = -1.0
+        _, _, _, _, info = sup.step(action)
+        assert info.get("is_intervention", False), "closing the hand far from the plug must be corrected"
+        assert info["intervene_action"][6] == 0.0, "an idle open command is logged as stay"
+        assert env.unwrapped.last_obs["state"]["gripper_pose"][0] > 0.5, "the hand stayed open"
+        expert_twist = info["intervene_action"][:6]
+
+
+def test_stall_trigger_reads_the_experts_per_phase_progress():
+    class Staged:
+        """Fake expert: reports a progress sequence and agrees with the policy (no disagreement)."""
+
+        def __init__(self, readings):
+            self.readings, self.i = readings, 0
+
+        def reset(self, rng):
+            self.i = 0
+
+        def act(self, obs):
+            return np.zeros(6, np.float32)
+
+        def progress(self, obs):
+            reading = self.readings[min(self.i, len(self.readings) - 1)]
+            self.i += 1
+            return reading
+
+    # Moving away from the final target inside a new phase is progress; standing still is not.
+    walking = [Progress(0, "reach", 0.10 - 0.002 * k) for k in range(10)] + \
+        [Progress(1, "carry", 0.30 + 0.0 * k) for k in range(40)]
+    env = make_learning_env("ram_insertion", obs_mode="state")
+    sup = ScriptedIntervention(env, Staged(walking), SupervisorConfig(warmup_steps=0, stall_steps=5,
+                                                                      disagreement_threshold=10.0), seed=0)
+    sup.reset(seed=0)
+    flags = [bool(sup.step(np.zeros(6, np.float32))[4].get("is_intervention", False)) for _ in range(20)]
+    assert not any(flags[:15]), "steady gains and a phase change are progress"
+    assert flags.index(True) == 15, "5 steps without progress in the carry phase fire the trigger"
 
 
 def test_checkpoint_round_trip_and_pointer(tmp_path: Path):

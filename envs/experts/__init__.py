@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hilserl_bench.envs.experts.base import Expert, servo_action
+from hilserl_bench.envs.experts.base import Expert, Progress, pose_distance, servo_action
 
 _EXPERTS: dict[str, type[Expert]] = {}
 
@@ -37,4 +37,4 @@ def make_expert(env: Any, noise: float = 0.0) -> Expert:
     return _EXPERTS[task_id](env.unwrapped, noise)
 
 
-__all__ = ["Expert", "make_expert", "register_expert", "servo_action"]
+__all__ = ["Expert", "Progress", "make_expert", "pose_distance", "register_expert", "servo_action"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,30 @@ def servo_action(current: np.ndarray, target: np.ndarray, action_scale: tuple[fl
     err_t = (target[:3] - current[:3]) / scale_t
     err_r = geo.orientation_error(current[3:], target[3:]) / scale_r
     return np.clip(gain * np.concatenate([err_t, err_r]), -1.0, 1.0)
+
+
+def pose_distance(pose: np.ndarray, goal: np.ndarray) -> float:
+    """Translation error (m) plus 0.05 m per radian of orientation error: one scalar for progress."""
+    rotation = np.linalg.norm(geo.orientation_error(pose[3:], goal[3:]))
+    return float(np.linalg.norm(pose[:3] - goal[:3]) + 0.05 * rotation)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far along the expert's plan the current state is, read from the state alone.
+
+    The scripted supervisor's stall trigger compares successive readings: reaching a
+    later ``stage`` or lowering ``distance`` within a stage is progress, so each phase
+    (reach, grasp, carry, insert) is judged by its own goal rather than by the distance
+    to the final target, which grows while a correct policy walks to a part to pick.
+    """
+
+    stage: int
+    """Index of the phase in the expert's plan; higher is further along (drops go back)."""
+    phase: str
+    """Name of the phase (for logs and tests)."""
+    distance: float
+    """Metres (plus 0.05 m per rad) to the phase's goal; lower is better."""
 
 
 class Expert:
@@ -57,6 +82,21 @@ class Expert:
         they may override, the gripper included.
         """
         raise NotImplementedError
+
+    def progress(self, obs: dict[str, Any]) -> Progress | None:
+        """Where ``obs`` stands in the plan, inferred from the state (never from call history).
+
+        The default suits single-stage tasks: the task's own ``progress_distance`` (the
+        TCP's distance to the target pose, or each two-arm task's measure). Multi-phase
+        experts override it; ``None`` means "no measure" and turns the supervisor's stall
+        trigger off.
+        """
+        raw = getattr(self.env, "unwrapped", self.env)
+        try:
+            distance = self.task.progress_distance(raw.backend.scene_state(), raw.arm_states)
+        except (AttributeError, NotImplementedError):
+            return None
+        return Progress(0, "reach target", float(distance))
 
     def phase(self, obs: dict[str, Any]) -> str:
         """The phase (one of :attr:`phases`) the current state is in, inferred from the state alone.

@@ -20,7 +20,7 @@ import numpy as np
 
 from hilserl_bench import geometry as geo
 from hilserl_bench.envs.experts import register_expert
-from hilserl_bench.envs.experts.base import Expert, servo_action
+from hilserl_bench.envs.experts.base import Expert, Progress, pose_distance, servo_action
 from hilserl_bench.envs.props import usb
 from hilserl_bench.envs.tasks.usb_insertion import GRASP_HEIGHT, PLUG_TIP_X
 
@@ -180,6 +180,31 @@ class UsbInsertionExpert(Expert):
         plug_in_tcp = geo.pose_compose(geo.pose_inverse(pose), plug)
         tip_in_tcp = geo.pose_compose(plug_in_tcp, np.array([PLUG_TIP_X, 0, 0, 0, 0, 0, 1.0]))
         return geo.pose_compose(self.tip_goal(depth), geo.pose_inverse(tip_in_tcp))
+
+    # -- progress for the scripted supervisor's stall trigger ----------------------------------------
+    def progress(self, obs: dict[str, Any]) -> Progress:
+        """Stage of :meth:`phase` in the plan and the TCP's distance to that phase's goal pose.
+
+        Release (opening a hand closed on nothing or holding the plug badly) counts as the
+        earliest stage, so a drop is a step back, and the grasp phases are judged by the
+        distance to the plug, not to the port.
+        """
+        pose = np.asarray(obs["state"]["tcp_pose"], dtype=np.float64)
+        plug = self.scene().poses["usb_plug"]
+        phase = self.phase(obs)
+        grasp = self.grasp_pose(plug)
+        if phase == "release":
+            goal = self._above(pose, grasp)
+        elif phase == "approach":
+            goal = grasp.copy()
+            goal[2] += HOVER
+        elif phase in ("descend", "close"):
+            goal = grasp
+        else:
+            goal = self._tcp_goal_for_tip(pose, plug, self.insert_depth if phase == "insert" else PRE_INSERT)
+            if phase == "lift":
+                goal[2] += LIFT
+        return Progress(PHASES.index(phase), phase, pose_distance(pose, goal))
 
 
 def _close(pose: np.ndarray, goal: np.ndarray, tol_t: float, tol_r: float) -> bool:

@@ -32,8 +32,10 @@ from hilserl_bench.data.episode_format import (
     save_episode,
     stack_mismatches,
 )
+from hilserl_bench.data.gripper_labels import gripper_open, stay_when_idle
 from hilserl_bench.data.learning_env import describe_stack, wrap_learning_stack, wrapper_chain
 from hilserl_bench.wrappers import RelativeFrame
+from hilserl_bench.wrappers._arms import arm_slots
 
 
 class RecordError(RuntimeError):
@@ -146,6 +148,10 @@ class ExpertDriver:
         """One expert step: ``(tcp_action, obs, reward, terminated, truncated, info)``."""
         self.last_expert_action = self.expert.act(self.tap.last_obs)
         action = self.frame.to_tcp(self.last_expert_action)
+        if self.raw.task.learned_gripper:
+            slots = arm_slots(self.env)
+            is_open = gripper_open(self.tap.last_obs["state"], [arm.prefix for arm in slots])
+            action = stay_when_idle(action, [arm.gripper for arm in slots], is_open)
         obs, reward, terminated, truncated, info = self.env.step(action)
         return action, obs, float(reward), bool(terminated), bool(truncated), info
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 import tyro
 
 from hilserl_bench.backend_options import BackendOptions
+from hilserl_bench.training.intervention_budget import BudgetConfig
 from hilserl_bench.training.scripted_intervention import SupervisorConfig
 
 
@@ -77,6 +78,7 @@ class TrainConfig:
         if self.agent in ("bc", "hgdagger") and self.demos is None:
             raise ValueError(f"--agent {self.agent} learns from demonstrations: pass --demos DIR "
                              "(record some with `hilserl-bench record --task T --episodes 20 --out DIR`)")
+        self.supervisor.budget.validate()
         if self.agent == "hgdagger" and self.interventions == "none":
             raise ValueError("--agent hgdagger trains on interventions: pass --interventions scripted or human")
 
@@ -99,7 +101,9 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"run config has fields this version does not know ({', '.join(unknown)}); "
                              "it was written by another version of hilserl-bench")
-        data["supervisor"] = SupervisorConfig(**data.get("supervisor", {}))
+        supervisor = dict(data.get("supervisor", {}))
+        supervisor["budget"] = BudgetConfig(**supervisor.get("budget", {}))
+        data["supervisor"] = SupervisorConfig(**supervisor)
         robot = dict(data.get("robot", {}))
         if robot.get("robot_config") is not None:
             robot["robot_config"] = Path(robot["robot_config"])

@@ -167,7 +167,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
                   file=sys.stderr) as pre:
             agent.pretrain(prior, cfg.bc_steps, cfg.batch_size, cfg.seed, progress=pre.update)
     if isinstance(env, ScriptedIntervention):
-        env.env_steps = env_steps
+        env.restore(env_steps, log.rows)
     actor = Actor(env, learner.policy(), cfg.seed)
 
     def save() -> None:
