@@ -8,8 +8,8 @@ the yaw free, the axis the whip is swung about.
 
 Scene: the whip (:mod:`hilserl_bench.envs.props.whip`) is held level, pointing along
 +x, its lash drooping a few centimetres; an 18-layer tower stands 40 degrees to the
-left of it at the radius of the lash's tip, turned so that the top layer's blocks lie
-along the tip's path. Swinging the yaw sweeps the lash through the top layer: the tip
+left or right of it at the radius of the lash's tip, turned so that the top layer's
+blocks lie along the tip's path. Swinging the yaw sweeps the lash through the top layer: the tip
 ends inside the footprint of the layer's inner block, so it strikes that block's end
 face and drives it out along its length. The target is the inner block of the top
 layer (a deviation: the paper does not say which block; a block lower down carries the
@@ -18,9 +18,15 @@ measured by ``benchmarks/dynamic_checks.py``, knock it sideways rather than out)
 
 Success at the last step: the target's centre is outside the tower's footprint, and
 every other block is within 1 cm (horizontally) and 5 mm (vertically) of its place
-and tilted under 10 degrees. The paper randomises nothing; here the tower is placed
-+/-1 cm and +/-3 degrees, block friction drawn from [0.35, 0.55], and the whip held
-+/-1 cm along its handle and +/-2 degrees in yaw, so one memorised motion is not enough.
+and tilted under 10 degrees. The paper randomises nothing; here, so that one memorised
+motion is not enough, the tower stands left or right of the whip (the swing must go
+the right way), +/-1.5 cm in distance from the hand (the tip must be re-aimed: the
+lash strikes the target's 2.5 cm wide end face), +/-5 degrees in bearing and +/-3 in
+yaw; block friction is drawn from [0.35, 0.55]; the whip is held +/-5 mm along its
+handle, +/-2 degrees in yaw and pitched 0 to 1.5 degrees down (its tip 0 to 2 cm
+lower). A feedback policy sees all of it: ``obs["task"]`` carries the target's
+distance, bearing and height from the hand and the tip relative to the target, and
+the side camera sees both places the tower can stand.
 """
 
 from __future__ import annotations
