@@ -54,8 +54,8 @@ def test_toppled_tower_is_not_success():
 def test_full_length_episode_rewarded_only_at_the_end():
     env = hilserl_bench.make("jenga_whipping", obs_mode="state")
     expert = make_expert(env)
-    obs, _ = env.reset(seed=0)
-    expert.reset(np.random.default_rng(0))
+    obs, _ = env.reset(seed=2)  # a seed the expert wins (it wins ~3 in 4)
+    expert.reset(np.random.default_rng(2))
     rewards, ends = [], []
     for _ in range(20):
         obs, reward, term, trunc, info = env.step(expert.act(obs))
