@@ -26,7 +26,12 @@ yaw; block friction is drawn from [0.35, 0.55]; the whip is held +/-5 mm along i
 handle, +/-2 degrees in yaw and pitched 0 to 1.5 degrees down (its tip 0 to 2 cm
 lower). A feedback policy sees all of it: ``obs["task"]`` carries the target's
 distance, bearing and height from the hand and the tip relative to the target, and
-the side camera sees both places the tower can stand.
+the side camera sees both places the tower can stand. Measured by
+``benchmarks/dynamic_checks.py --task jenga_whipping --episodes 100 --noise-episodes 30``:
+the expert's seed-0 actions replayed blind succeed 13% (30 seeds), a random policy 5%
+(100), the scripted expert only 58% (100; below the 90% bar: its strike height
+scatters +/-5 mm with the lash's sway, and the block comes out only for a strike
+band about 1 cm high).
 """
 
 from __future__ import annotations
