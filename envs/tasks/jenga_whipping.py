@@ -8,8 +8,8 @@ the yaw free, the axis the whip is swung about.
 
 Scene: the whip (:mod:`hilserl_bench.envs.props.whip`) is held level, pointing along
 +x, its lash drooping a few centimetres; an 18-layer tower stands 40 degrees to the
-left of it at the radius of the lash's tip, turned so that the top layer's blocks lie
-along the tip's path. Swinging the yaw sweeps the lash through the top layer: the tip
+left or right of it at the radius of the lash's tip, turned so that the top layer's
+blocks lie along the tip's path. Swinging the yaw sweeps the lash through the top layer: the tip
 ends inside the footprint of the layer's inner block, so it strikes that block's end
 face and drives it out along its length. The target is the inner block of the top
 layer (a deviation: the paper does not say which block; a block lower down carries the
@@ -18,9 +18,20 @@ measured by ``benchmarks/dynamic_checks.py``, knock it sideways rather than out)
 
 Success at the last step: the target's centre is outside the tower's footprint, and
 every other block is within 1 cm (horizontally) and 5 mm (vertically) of its place
-and tilted under 10 degrees. The paper randomises nothing; here the tower is placed
-+/-1 cm and +/-3 degrees, block friction drawn from [0.35, 0.55], and the whip held
-+/-1 cm along its handle and +/-2 degrees in yaw, so one memorised motion is not enough.
+and tilted under 10 degrees. The paper randomises nothing; here, so that one memorised
+motion is not enough, the tower stands left or right of the whip (the swing must go
+the right way), +/-1.5 cm in distance from the hand (the tip must be re-aimed: the
+lash strikes the target's 2.5 cm wide end face), +/-5 degrees in bearing and +/-3 in
+yaw; block friction is drawn from [0.35, 0.55]; the whip is held +/-5 mm along its
+handle, +/-2 degrees in yaw and pitched 0 to 1.5 degrees down (its tip 0 to 2 cm
+lower). A feedback policy sees all of it: ``obs["task"]`` carries the target's
+distance, bearing and height from the hand and the tip relative to the target, and
+the side camera sees both places the tower can stand. Measured by
+``benchmarks/dynamic_checks.py --task jenga_whipping --episodes 100 --noise-episodes 30``:
+the expert's seed-0 actions replayed blind succeed 13% (30 seeds), a random policy 5%
+(100), the scripted expert only 58% (100; below the 90% bar: its strike height
+scatters +/-5 mm with the lash's sway, and the block comes out only for a strike
+band about 1 cm high).
 """
 
 from __future__ import annotations
@@ -48,13 +59,15 @@ from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
 from hilserl_bench.wrench import WrenchServerParams
 
 DOWN = np.array([1.0, 0.0, 0.0, 0.0])
-RESET_TCP = np.array([0.35, -0.25, 0.33, *DOWN])
+RESET_TCP = np.array([0.35, 0.0, 0.33, *DOWN])
 WHIP_IN_TCP = geo.pose_compose(np.array([0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]), geo.pose_inverse(GRASP_IN_WHIP))
 """Whip handle frame in the TCP frame: held level, lash pointing along the TCP's x (world +x)."""
 TOWER_BEARING = np.radians(40.0)
-"""Direction of the tower from the TCP, counter-clockwise from +x."""
+"""Direction of the tower from the TCP, counter-clockwise from +x (mirrored when it stands on the right)."""
 TIP_REACH = 0.678
 """Horizontal distance from the TCP to the lash's tip, held level at rest (m; measured)."""
+PITCH_DOWN = 1.0
+"""Sign of a pitch (about the handle's y axis) that lowers the tip."""
 TARGET = (LAYERS - 1, 0)
 """(layer, slot) of the target: the top layer's inner block."""
 FREE_LAYERS = 4
@@ -63,11 +76,19 @@ TIP_SEGMENT = f"whip_{SEGMENTS - 1:02d}"
 IN_PLACE_XY, IN_PLACE_Z, IN_PLACE_TILT = 0.01, 0.005, np.radians(10.0)
 
 
+def tower_pose(radial: float = 0.0, bearing: float = 0.0, yaw: float = 0.0, side: int = 1) -> np.ndarray:
+    """Tower frame (footprint centre on the table) on ``side`` (+1 left of the whip, -1 right), moved ``radial``
+    away from the hand and turned ``bearing`` about it from the nominal place, and ``yaw`` about its own axis;
+    the top layer's blocks stay tangent to the tip's circle and the inner block (slot 0) nearest the hand."""
+    radius = TIP_REACH + BLOCK_SIZE[1] + radial
+    angle = side * TOWER_BEARING + bearing
+    xy = RESET_TCP[:2] + radius * np.array([np.cos(angle), np.sin(angle)])
+    return np.array([xy[0], xy[1], 0.0, *geo.euler_to_quat(np.array([0.0, 0.0, angle + yaw]))])
+
+
 def nominal_tower_pose() -> np.ndarray:
-    """Tower frame (footprint centre on the table) with the inner block of the top layer under the tip's circle."""
-    radius = TIP_REACH + BLOCK_SIZE[1]
-    xy = RESET_TCP[:2] + radius * np.array([np.cos(TOWER_BEARING), np.sin(TOWER_BEARING)])
-    return np.array([xy[0], xy[1], 0.0, *geo.euler_to_quat(np.array([0.0, 0.0, TOWER_BEARING]))])
+    """Tower frame with the inner block of the top layer under the tip's circle at rest."""
+    return tower_pose()
 
 
 @dataclass(frozen=True)
@@ -80,16 +101,23 @@ class JengaWhippingConfig(TaskConfig):
     random_yaw: float = 0.0
     wrench_scale: tuple[float, ...] = (13.0, 12.0, 3.5)
     """N, N, N m per unit action on (Fx, Fz, tau_z)."""
-    tower_xy: float = 0.01
-    """Half-width (m) of the tower's uniform placement offset in x and y."""
+    sides: tuple[int, ...] = (1, -1)
+    """Sides the tower may stand on, drawn uniformly: +1 left of the whip (swing counter-clockwise), -1 right."""
+    tower_radial: float = 0.015
+    """Half-width (m) of the tower's uniform offset in distance from the hand (the tip must be re-aimed)."""
+    tower_bearing: float = np.radians(5.0)
+    """Half-width (rad) of the tower's uniform offset in bearing from the hand (the tower turns with it)."""
     tower_yaw: float = np.radians(3.0)
-    """Half-width (rad) of the tower's uniform yaw offset."""
+    """Half-width (rad) of the tower's uniform yaw offset on top of its bearing."""
     friction: tuple[float, float] = (0.35, 0.55)
     """Range of the blocks' sliding friction, drawn once per episode."""
-    grasp_offset: float = 0.01
+    grasp_offset: float = 0.005
     """Half-width (m) of the whip's grasp offset along its handle."""
     grasp_yaw: float = np.radians(2.0)
     """Half-width (rad) of the whip's yaw in the hand."""
+    grasp_pitch: tuple[float, float] = (0.0, np.radians(1.5))
+    """Range (rad) of the whip's downward pitch in the hand: lowers the tip 0 to ~2 cm. One-sided because the
+    wrench server clamps Fz >= -1 N, so the hand can rise to re-aim the tip but barely sink."""
 
 
 @register
@@ -135,13 +163,13 @@ class JengaWhipping(Task):
     # -- episode logic ------------------------------------------------------------------
     def reset_plan(self, rng: np.random.Generator) -> ResetPlan:
         cfg = self.config
-        six = geo.pose_to_6d(nominal_tower_pose())
-        six[:2] += rng.uniform(-cfg.tower_xy, cfg.tower_xy, size=2)
-        six[5] += rng.uniform(-cfg.tower_yaw, cfg.tower_yaw)
-        tower = geo.pose_from_6d(six)
+        tower = tower_pose(rng.uniform(-cfg.tower_radial, cfg.tower_radial),
+                           rng.uniform(-cfg.tower_bearing, cfg.tower_bearing),
+                           rng.uniform(-cfg.tower_yaw, cfg.tower_yaw), int(rng.choice(cfg.sides)))
         shift = np.array([rng.uniform(-cfg.grasp_offset, cfg.grasp_offset), 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
         yaw = rng.uniform(-cfg.grasp_yaw, cfg.grasp_yaw)
-        turn = np.array([0.0, 0.0, 0.0, *geo.euler_to_quat(np.array([0.0, 0.0, yaw]))])
+        pitch = PITCH_DOWN * rng.uniform(*cfg.grasp_pitch)
+        turn = np.array([0.0, 0.0, 0.0, *geo.euler_to_quat(np.array([0.0, pitch, yaw]))])
         whip = geo.pose_compose(geo.pose_compose(WHIP_IN_TCP, turn), shift)
         friction = float(rng.uniform(*cfg.friction))
         poses = {"jenga_base": tower}
@@ -193,16 +221,22 @@ class JengaWhipping(Task):
         return geo.pose_compose(node, np.array([LASH_LENGTH / SEGMENTS, 0, 0, 0, 0, 0, 1.0]))[:3]
 
     def task_state(self, scene: SceneState, arms) -> dict[str, np.ndarray]:
-        """Tip relative to the target block's centre (tower frame), and the target's offset from its place."""
+        """Tip relative to the target block's centre (tower frame), the target's offset from its place, and the
+        target's distance, bearing (from the hand's yaw) and height from the hand (what a camera sees)."""
         base = scene.poses["jenga_base"]
         inverse = geo.pose_inverse(base)
         tip = geo.pose_compose(inverse, np.array([*self.tip_position(scene), 0, 0, 0, 1.0]))[:3]
         target = geo.pose_compose(inverse, scene.poses[block_name(*TARGET)])
         nominal = self._offsets[TARGET]
-        return {"tip_to_target": tip - nominal[:3], "target_shift": target[:3] - nominal[:3]}
+        hand = arms[0].pose if arms else self.reset_pose
+        world = scene.poses[block_name(*TARGET)][:3] - hand[:3]
+        bearing = np.arctan2(world[1], world[0]) - geo.quat_to_euler(hand[3:])[2]
+        bearing = (bearing + np.pi) % (2 * np.pi) - np.pi
+        return {"tip_to_target": tip - nominal[:3], "target_shift": target[:3] - nominal[:3],
+                "target_from_hand": np.array([np.linalg.norm(world[:2]), bearing, world[2]])}
 
     def task_state_dims(self) -> dict[str, int]:
-        return {"tip_to_target": 3, "target_shift": 3}
+        return {"tip_to_target": 3, "target_shift": 3, "target_from_hand": 3}
 
     # -- simulator only ---------------------------------------------------------------
     def build_scene(self, spec: mujoco.MjSpec) -> None:
@@ -211,7 +245,7 @@ class JengaWhipping(Task):
         add_grip_weld(spec, "whip")
         spec.option.cone = mujoco.mjtCone.mjCONE_PYRAMIDAL
         spec.option.impratio = 1.0
-        add_look_at_camera(spec, "side", pos=[1.25, -0.2, 0.45], target=[0.85, 0.18, 0.2], fovy=50)
+        add_look_at_camera(spec, "side", pos=[1.6, 0.0, 0.7], target=[0.85, 0.0, 0.2], fovy=75)
         add_look_at_camera(spec, "overview", pos=[1.45, -0.85, 0.85], target=[0.65, 0.0, 0.25], fovy=50)
 
     def tight_fit_geoms(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
