@@ -1,0 +1,18 @@
+"""Replica checks that a task is known to fail today, each with the measured reason.
+
+A registry-driven test over every task that fails for one of these (test, task) pairs is
+collected as a strict xfail: CI stays green while the gap is open, the gap stays visible in
+every test report, and the day a task passes its check the strict xfail fails, so the entry
+must be removed. Nothing else may be listed here: a new failure is a failing test.
+"""
+
+KNOWN_GAPS: dict[tuple[str, str], str] = {
+    ("test_expert_succeeds_and_keeps_penetration_under_1mm", "jenga_whipping"):
+        "Jenga expert 58% over 100 episodes (bar 90%); strike penetration 1.8 mm (bar 1 mm); issue 10",
+    ("test_random_policy_rarely_succeeds", "jenga_whipping"):
+        "random whipping knocks the target block out in 5% of 100 episodes (bar < 5%); issue 10",
+    ("test_supervisor_takes_over_after_random_steps", "jenga_whipping"):
+        "a 20-step one-strike task: after 15 random steps the lash cannot be re-aimed in time; issue 10",
+    ("test_the_experts_own_episodes_never_look_stalled", "jenga_whipping"):
+        "the expert waits for the lash to settle without a progress measure; issue 10",
+}
