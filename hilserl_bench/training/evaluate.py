@@ -16,6 +16,7 @@ from hilserl_bench.data.learning_env import describe_stack, make_learning_env
 from hilserl_bench.training import checkpoint as ckpt
 from hilserl_bench.training.agent_factory import build_agent
 from hilserl_bench.training.config import TrainConfig
+from hilserl_bench.training.pixels import wrap_reward
 
 
 def load_policy(run_dir: Path, env: Any) -> Any:
@@ -41,7 +42,9 @@ def evaluate_run(run_dir: Path, episodes: int = 100, seed: int = 10_000, determi
     Evaluation seeds start at 10 000 so they never coincide with training episodes.
     """
     cfg = TrainConfig.load(run_dir)
-    env = make_learning_env(cfg.task, obs_mode=cfg.obs_mode, **(robot or BackendOptions()).make_kwargs())
+    env = make_learning_env(cfg.task, obs_mode=cfg.obs_mode, **(robot or BackendOptions()).make_kwargs(),
+                            **cfg.pixels.make_kwargs(cfg.obs_mode))
+    env = wrap_reward(env, cfg.reward_model)
     try:
         agent = load_policy(run_dir, env)
         successes, steps, cycle = 0, [], []
