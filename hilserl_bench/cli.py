@@ -98,7 +98,21 @@ def _commands() -> dict[str, Any]:
     from hilserl_bench.data.lerobot_export import ExportCmd
 
     commands["export"] = ExportCmd
+    from hilserl_bench.reward_classifier_cli import GROUPS
+
+    commands.update({name: _group_stub(name, doc) for name, (_, doc) in GROUPS.items()})
     return commands, {"env": BenchEnvCmd, "learner": BenchLearnerCmd}
+
+
+def _group_stub(name: str, doc: str) -> type:
+    """A help-only entry for a command group parsed in a second stage (like ``bench``)."""
+    from dataclasses import make_dataclass
+
+    stub = make_dataclass(f"{name.title()}Group", [], frozen=True)
+    stub.__doc__ = doc
+    return stub
+
+
 DESCRIPTION = "MuJoCo replicas of the HIL-SERL tasks behind one env interface for sim and real Franka arms."
 
 
@@ -193,6 +207,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["bench"]:
         cmd = tyro.extras.subcommand_cli_from_dict(bench_commands, prog=f"{PROG} bench", args=args[1:],
                                                    description=BenchCmd.__doc__)
+    elif args[:1] and args[0] in ("classifier", "weights"):
+        from hilserl_bench.reward_classifier_cli import GROUPS
+
+        group, doc = GROUPS[args[0]]
+        cmd = tyro.extras.subcommand_cli_from_dict(group, prog=f"{PROG} {args[0]}", args=args[1:], description=doc)
     else:
         cmd = tyro.extras.subcommand_cli_from_dict(commands, prog=PROG, args=args, description=DESCRIPTION)
     from hilserl_bench.registry import UnknownTaskError
