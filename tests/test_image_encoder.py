@@ -133,7 +133,8 @@ def test_pixel_options_survive_the_run_config_round_trip():
     from hilserl_bench.training.config import TrainConfig
     from hilserl_bench.training.pixels import PixelOptions, RewardOptions
 
-    cfg = TrainConfig(task="ram_insertion", obs_mode="pixels", pixels=PixelOptions(image_size=32, weights=Path("w.npz")),
+    pixels = PixelOptions(image_size=32, weights=Path("w.npz"))
+    cfg = TrainConfig(task="ram_insertion", obs_mode="pixels", pixels=pixels,
                       reward_model=RewardOptions(reward="classifier", classifier=Path("c.npz")))
     assert TrainConfig.from_json(json.loads(json.dumps(cfg.to_json()))) == cfg
     with pytest.raises(ValueError, match="--obs-mode pixels"):
