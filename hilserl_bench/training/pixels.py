@@ -38,6 +38,9 @@ class PixelOptions:
     """Stop gradients into the backbone; default: frozen when pretrained weights load, trained from scratch if not."""
     augment_pad: int = 4
     """Random-crop augmentation padding in pixels (0 turns augmentation off)."""
+    domain_randomisation: bool = False
+    """Training only: redraw lighting, colours, camera poses, friction and masses every reset (simulator only;
+    ranges in hilserl_bench.envs.domain_randomisation). Applies in state mode too (physics)."""
 
     def encoder_config(self) -> PixelEncoderConfig:
         """The encoder part of these options."""
@@ -93,6 +96,15 @@ def prepare_agent(agent: Any, options: PixelOptions, weights: dict | None, seed:
     if options.augment_pad > 0:
         agent = Augmented(agent, jax.random.PRNGKey(seed + 7919), options.augment_pad)
     return agent
+
+
+def wrap_domain_randomisation(env: gym.Env, options: PixelOptions) -> gym.Env:
+    """``env`` redrawn at every reset when ``--domain-randomisation`` (unchanged otherwise)."""
+    if not options.domain_randomisation:
+        return env
+    from hilserl_bench.envs.domain_randomisation import DomainRandomisation
+
+    return DomainRandomisation(env)
 
 
 def wrap_reward(env: gym.Env, options: RewardOptions) -> gym.Env:

@@ -28,7 +28,7 @@ from hilserl_bench.training import checkpoint as ckpt
 from hilserl_bench.training.agent_factory import build_agent, make_buffers
 from hilserl_bench.training.config import TrainConfig
 from hilserl_bench.training.metrics_log import MetricsLog
-from hilserl_bench.training.pixels import wrap_reward
+from hilserl_bench.training.pixels import wrap_domain_randomisation, wrap_reward
 from hilserl_bench.training.roles import Actor, Learner
 from hilserl_bench.training.scripted_intervention import ScriptedIntervention
 
@@ -79,7 +79,7 @@ def build_env(cfg: TrainConfig) -> Any:
                            cfg.reward_model)
     env = make_learning_env(cfg.task, obs_mode=cfg.obs_mode, **cfg.robot.make_kwargs(),
                             **cfg.pixels.make_kwargs(cfg.obs_mode))
-    env = wrap_reward(env, cfg.reward_model)
+    env = wrap_reward(wrap_domain_randomisation(env, cfg.pixels), cfg.reward_model)
     if cfg.interventions == "scripted":
         from hilserl_bench.envs.experts import make_expert
 
