@@ -47,7 +47,7 @@ def evaluate_run(run_dir: Path, episodes: int = 100, seed: int = 10_000, determi
     env = wrap_reward(env, cfg.reward_model)
     try:
         agent = load_policy(run_dir, env)
-        successes, steps, cycle = 0, [], []
+        successes, steps, cycle, fired = 0, [], [], 0
         for i in range(episodes):
             obs, _ = env.reset(seed=seed + i)
             key = jax.random.PRNGKey(seed + i)
@@ -57,14 +57,18 @@ def evaluate_run(run_dir: Path, episodes: int = 100, seed: int = 10_000, determi
                 if terminated or truncated:
                     break
             steps.append(t + 1)
+            fired += int(bool(info.get("classifier_success", False)))
             if info.get("succeed", False):
                 successes += 1
                 cycle.append((t + 1) * float(env.unwrapped.control_dt))
     finally:
         env.close()
-    return {"run": str(run_dir), "task": cfg.task, "agent": cfg.agent, "episodes": episodes,
-            "success_rate": successes / episodes, "mean_cycle_time_s": float(np.mean(cycle)) if cycle else None,
-            "mean_steps": float(np.mean(steps)), "deterministic": deterministic}
+    report = {"run": str(run_dir), "task": cfg.task, "agent": cfg.agent, "episodes": episodes,
+              "success_rate": successes / episodes, "mean_cycle_time_s": float(np.mean(cycle)) if cycle else None,
+              "mean_steps": float(np.mean(steps)), "deterministic": deterministic}
+    if cfg.reward_model.reward == "classifier":
+        report["classifier_ended_rate"] = fired / episodes  # episodes the classifier ended; success_rate is the truth
+    return report
 
 
 @dataclass(frozen=True)
