@@ -42,7 +42,7 @@ def test_fp_fn_counts_against_the_truth():
     probs = np.array([0, 0, .9, 0, .9, .2, 0, 0, 0, 0, 0, .95])
     report = evaluate_classifier(probs, frames, threshold=0.8, boundary=1)
     assert report["all"]["false_pos"] == 2 and report["all"]["false_neg"] == 1
-    assert report["all"]["negatives"] == 9 and report["all"]["positives"] == 2
+    assert report["all"]["negatives"] == 10 and report["all"]["positives"] == 2
     np.testing.assert_array_equal(boundary_mask(frames, truth.astype(bool), 1)[:6], [0, 0, 0, 1, 1, 0])
     assert report["near_boundary"]["frames"] == 2 and report["near_boundary"]["false_pos"] == 0
     assert report["episodes"] == {"episodes": 2, "successful": 1, "false_fire": 2, "missed_success": 0}
