@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
@@ -66,6 +67,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--seeds", type=int, default=2, help="training seeds per variant")
+    parser.add_argument("--variants", default="pretrained,random_frozen,random_trained",
+                        help="comma-separated subset of pretrained, random_frozen, random_trained")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -82,7 +85,11 @@ def main() -> None:
               "steps": args.steps, "batch_size": args.batch_size, "threshold": args.threshold,
               "collect_s": round(time.perf_counter() - start, 1), "variants": {}}
     variants = {"pretrained": (weights, True), "random_frozen": (None, True), "random_trained": (None, False)}
-    for name, (w, freeze) in variants.items():
+    chosen = args.variants.split(",")
+    unknown = sorted(set(chosen) - set(variants))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {sorted(variants)}")
+    for name, (w, freeze) in ((k, variants[k]) for k in chosen):
         runs = []
         for seed in range(args.seeds):
             t0 = time.perf_counter()
@@ -95,6 +102,7 @@ def main() -> None:
             runs.append({"seed": seed, "accuracy": report["all"]["accuracy"], "fp_rate": report["all"]["fp_rate"],
                          "fn_rate": report["all"]["fn_rate"], "near_boundary_accuracy":
                          report["near_boundary"]["accuracy"], "train_s": round(time.perf_counter() - t0, 1)})
+            print(f"{name} seed {seed}: {runs[-1]}", file=sys.stderr, flush=True)
         result["variants"][name] = {"runs": runs, "mean_accuracy": float(np.mean([r["accuracy"] for r in runs])),
                                     "mean_near_boundary_accuracy":
                                     float(np.mean([r["near_boundary_accuracy"] for r in runs]))}

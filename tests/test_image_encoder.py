@@ -141,3 +141,13 @@ def test_pixel_options_survive_the_run_config_round_trip():
         dataclasses.replace(cfg, obs_mode="state").validate()
     with pytest.raises(ValueError, match="--classifier PATH"):
         dataclasses.replace(cfg, reward_model=RewardOptions(reward="classifier")).validate()
+
+
+def test_frames_are_stored_once_per_step():
+    from hilserl_bench.baselines.bench_pixels import frame_memory
+
+    for cams in (2, 3):
+        m = frame_memory(cams, image_size=32, episode_steps=50, capacity=500)
+        frame = 32 * 32 * 3
+        assert m["naive_bytes_per_transition"] - m["stored_bytes_per_transition"] > 0.95 * cams * frame
+        assert m["stored_bytes_per_transition"] < cams * frame * 51 / 50 + 400

@@ -63,7 +63,7 @@ class RewardOptions:
     classifier_threshold: float | None = None
     """Success probability threshold (default: the one stored with the classifier)."""
     state_check: bool = True
-    """Also require the task's cheap state check (e.g. gripper closed, near the target), as the paper does."""
+    """Also require the cheap state check (the TCP within 3 cm of the task's target pose), as the paper does."""
 
     def validate(self, obs_mode: str) -> None:
         """Reject a classifier reward without a file or without camera frames."""
