@@ -54,7 +54,9 @@ def make_backbone(name: str) -> nn.Module:
 class PixelEncoder(nn.Module):
     """``{"state": (B, D), "images": {cam: (B, H, W, 3) uint8}}`` -> ``(B, 256 * cameras + 64)``.
 
-    ``use_proprio=False`` drops the state branch (the reward classifier sees images only).
+    ``use_proprio=False`` drops the state branch (the reward classifier sees images only);
+    ``precomputed=True`` takes backbone feature maps instead of frames (features cached once
+    from a frozen backbone, e.g. to compare backbones cheaply; no augmentation then).
     """
 
     cameras: tuple[str, ...]
@@ -65,6 +67,7 @@ class PixelEncoder(nn.Module):
     proprio_dim: int = 64
     dropout_rate: float = 0.1
     use_proprio: bool = True
+    precomputed: bool = False
 
     @nn.compact
     def __call__(self, observations: dict[str, Any], train: bool = False) -> jax.Array:
@@ -75,7 +78,9 @@ class PixelEncoder(nn.Module):
         frames = [jnp.asarray(images[cam]) for cam in self.cameras]
         batch = frames[0].shape[0]
         backbone = make_backbone(self.backbone)
-        if all(f.shape == frames[0].shape for f in frames):
+        if self.precomputed:
+            maps = frames
+        elif all(f.shape == frames[0].shape for f in frames):
             maps = jnp.split(backbone(jnp.concatenate(frames, axis=0), train=False), len(frames), axis=0)
         else:
             maps = [backbone(f, train=False) for f in frames]

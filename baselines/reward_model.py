@@ -30,11 +30,13 @@ class SuccessClassifier(nn.Module):
     freeze_backbone: bool = True
     hidden_dim: int = 256
     dropout_rate: float = 0.1
+    precomputed: bool = False
+    """Inputs are cached backbone feature maps, not frames (see ``PixelEncoder.precomputed``)."""
 
     @nn.compact
     def __call__(self, observations: dict[str, Any], train: bool = False) -> jax.Array:
         x = PixelEncoder(self.cameras, self.backbone, self.freeze_backbone, use_proprio=False,
-                         name="encoder")(observations, train=train)
+                         precomputed=self.precomputed, name="encoder")(observations, train=train)
         x = nn.Dense(self.hidden_dim)(x)
         x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
         x = nn.relu(nn.LayerNorm()(x))
