@@ -16,7 +16,7 @@ import json
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
@@ -179,9 +179,22 @@ class BenchLearnerCmd:
     """Timed learner steps per preset (one step = critic_actor_ratio critic updates + one actor update)."""
     json: bool = False
     """Print one JSON object instead of a table."""
+    obs_mode: Literal["state", "pixels"] = "state"
+    """`pixels`: RLPD with the paper's image encoder at --batch on --image-size frames with 2 and 3 cameras,
+    frozen ResNet-10 images/s and replay bytes per transition (see baselines/bench_pixels.py)."""
+    batch: int = 256
+    """Pixels mode: transitions per minibatch."""
+    image_size: int = 128
+    """Pixels mode: frame side in pixels."""
 
     def run(self) -> int:
         """Run the benchmark and print the result; returns the exit code."""
+        if self.obs_mode == "pixels":
+            from hilserl_bench.baselines.bench_pixels import bench_pixels, format_pixels
+
+            result = bench_pixels(self.image_size, self.batch, self.steps)
+            print(json.dumps(result) if self.json else format_pixels(result))
+            return 0
         result = bench_learner(steps=self.steps)
         if self.json:
             print(json.dumps(result))

@@ -115,7 +115,19 @@ def _commands() -> dict[str, Any]:
     from hilserl_bench.ikea_chain import IkeaChainCmd
 
     commands["ikea-chain"] = IkeaChainCmd
+    from hilserl_bench.reward_classifier_cli import GROUPS
+
+    commands.update({name: _group_stub(name, doc) for name, (_, doc) in GROUPS.items()})
     return commands, {"env": BenchEnvCmd, "learner": BenchLearnerCmd}
+
+
+def _group_stub(name: str, doc: str) -> type:
+    """A help-only entry for a command group parsed in a second stage (like ``bench``)."""
+    from dataclasses import make_dataclass
+
+    stub = make_dataclass(f"{name.title()}Group", [], frozen=True)
+    stub.__doc__ = doc
+    return stub
 
 
 DESCRIPTION = "MuJoCo replicas of the HIL-SERL tasks behind one env interface for sim and real Franka arms."
@@ -228,6 +240,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args[:1] == ["bench"]:
             cmd = parse_command(bench_commands, args[1:], f"{PROG} bench", BenchCmd.__doc__)
+        elif args[:1] and args[0] in ("classifier", "weights"):
+            from hilserl_bench.reward_classifier_cli import GROUPS
+
+            group, doc = GROUPS[args[0]]
+            cmd = parse_command(group, args[1:], f"{PROG} {args[0]}", doc)
         else:
             cmd = parse_command(commands, args, PROG, DESCRIPTION)
     except SystemExit as exc:

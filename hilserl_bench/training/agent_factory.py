@@ -82,13 +82,24 @@ def build_agent(cfg: Any, obs_example: dict[str, Any], action_dim: int, stack: d
     key = jax.random.PRNGKey(cfg.seed)
     task_config = registry.task_class(cfg.task).default_config()
     example = _batched(obs_example)
+    encoder = weights = None
+    if cfg.obs_mode == "pixels":
+        from hilserl_bench.training.pixels import make_encoder
+
+        encoder, weights = make_encoder(cfg.pixels, stack)
     if cfg.agent == "rlpd":
         preset = PRESETS[cfg.preset]
         sac = dataclasses.replace(preset.sac, discount=task_config.discount,
                                   scan_updates=cfg.obs_mode == "state")
         config = dataclasses.replace(preset, sac=sac)
-        return AgentHandle("rlpd", RLPDAgent.create(key, example, action_dim, config), sac.critic_actor_ratio)
-    return AgentHandle(cfg.agent, BCAgent.create(key, example, action_dim, BCConfig()))
+        agent, ratio = RLPDAgent.create(key, example, action_dim, config, encoder), sac.critic_actor_ratio
+    else:
+        agent, ratio = BCAgent.create(key, example, action_dim, BCConfig(), encoder), 1
+    if cfg.obs_mode == "pixels":
+        from hilserl_bench.training.pixels import prepare_agent
+
+        agent = prepare_agent(agent, cfg.pixels, weights, cfg.seed)
+    return AgentHandle(cfg.agent, agent, ratio)
 
 
 def make_buffers(cfg: Any, stack: dict[str, Any], agent: AgentHandle, checkpoint: Path | None = None):

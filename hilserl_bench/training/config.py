@@ -12,6 +12,7 @@ import tyro
 
 from hilserl_bench.backend_options import BackendOptions
 from hilserl_bench.training.intervention_budget import BudgetConfig
+from hilserl_bench.training.pixels import PixelOptions, RewardOptions
 from hilserl_bench.training.scripted_intervention import SupervisorConfig
 
 
@@ -63,6 +64,10 @@ class TrainConfig:
     """Per-episode metrics always go to metrics.csv; optionally also to TensorBoard or W&B if installed."""
     supervisor: SupervisorConfig = field(default_factory=SupervisorConfig)
     """Trigger and budget settings of scripted interventions."""
+    pixels: Annotated[PixelOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=PixelOptions)
+    """Image size, backbone, weights and augmentation of --obs-mode pixels runs."""
+    reward_model: Annotated[RewardOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=RewardOptions)
+    """The simulator's success or a learned success classifier as the reward."""
 
     def validate(self) -> None:
         """Reject settings no run can use, naming the field."""
@@ -79,6 +84,7 @@ class TrainConfig:
             raise ValueError(f"--agent {self.agent} learns from demonstrations: pass --demos DIR "
                              "(record some with `hilserl-bench record --task T --episodes 20 --out DIR`)")
         self.supervisor.budget.validate()
+        self.reward_model.validate(self.obs_mode)
         if self.agent == "hgdagger" and self.interventions == "none":
             raise ValueError("--agent hgdagger trains on interventions: pass --interventions scripted or human")
 
@@ -104,6 +110,10 @@ class TrainConfig:
         supervisor = dict(data.get("supervisor", {}))
         supervisor["budget"] = BudgetConfig(**supervisor.get("budget", {}))
         data["supervisor"] = SupervisorConfig(**supervisor)
+        as_path = lambda k, v, name: Path(v) if k == name and v is not None else v  # noqa: E731
+        data["pixels"] = PixelOptions(**{k: as_path(k, v, "weights") for k, v in data.get("pixels", {}).items()})
+        data["reward_model"] = RewardOptions(**{k: as_path(k, v, "classifier")
+                                                for k, v in data.get("reward_model", {}).items()})
         robot = dict(data.get("robot", {}))
         if robot.get("robot_config") is not None:
             robot["robot_config"] = Path(robot["robot_config"])

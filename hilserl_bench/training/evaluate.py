@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+import gymnasium as gym
 import jax
 import numpy as np
 import tyro
@@ -25,6 +26,7 @@ from hilserl_bench.errors import UserFacingError
 from hilserl_bench.training import checkpoint as ckpt
 from hilserl_bench.training.agent_factory import build_agent
 from hilserl_bench.training.config import TrainConfig
+from hilserl_bench.training.pixels import wrap_reward
 
 
 def load_policy(run_dir: Path, env: Any) -> Any:
@@ -80,15 +82,40 @@ def evaluate_run(run_dir: Path, episodes: int = DEFAULT_EPISODES, seed: int = 10
     from hilserl_bench.rollout import run_episodes, summarize
 
     cfg = TrainConfig.load(run_dir)
-    env = make_learning_env(cfg.task, obs_mode=cfg.obs_mode, **(robot or BackendOptions()).make_kwargs())
+    env = make_learning_env(cfg.task, obs_mode=cfg.obs_mode, **(robot or BackendOptions()).make_kwargs(),
+                            **cfg.pixels.make_kwargs(cfg.obs_mode))
+    env = wrap_reward(env, cfg.reward_model)
     try:
         policy = AgentPolicy(load_policy(run_dir, env), deterministic)
+        ended = ClassifierEnds(env) if cfg.reward_model.reward == "classifier" else env
         with tqdm(total=episodes, unit="ep", desc=f"eval {cfg.task}", disable=not progress, file=sys.stderr) as bar:
-            results = run_episodes(env, policy, episodes, seed, progress=bar)
+            results = run_episodes(ended, policy, episodes, seed, progress=bar)
     finally:
         env.close()
-    return {"run": str(run_dir), "task": cfg.task, "agent": cfg.agent, "obs_mode": cfg.obs_mode, "seed": seed,
-            "deterministic": deterministic, **summarize(results)}
+    report = {"run": str(run_dir), "task": cfg.task, "agent": cfg.agent, "obs_mode": cfg.obs_mode, "seed": seed,
+              "deterministic": deterministic, **summarize(results)}
+    if ended is not env:
+        report["classifier_ended_rate"] = ended.fired / episodes  # success_rate stays the simulator's truth
+    return report
+
+
+class ClassifierEnds(gym.Wrapper):
+    """Counts the episodes a learned reward classifier ended (``info["classifier_success"]``)."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.fired = 0
+        self._fired_this_episode = False
+
+    def reset(self, **kwargs: Any) -> Any:
+        self._fired_this_episode = False
+        return self.env.reset(**kwargs)
+
+    def step(self, action: Any) -> Any:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if info.get("classifier_success", False) and not self._fired_this_episode:
+            self.fired, self._fired_this_episode = self.fired + 1, True
+        return obs, reward, terminated, truncated, info
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from hilserl_bench.training import checkpoint as ckpt
 from hilserl_bench.training.agent_factory import build_agent, make_buffers
 from hilserl_bench.training.config import TrainConfig
 from hilserl_bench.training.metrics_log import MetricsLog
+from hilserl_bench.training.pixels import wrap_domain_randomisation, wrap_reward
 from hilserl_bench.training.roles import Actor, Learner
 from hilserl_bench.training.scripted_intervention import ScriptedIntervention
 
@@ -117,9 +118,13 @@ def build_env(cfg: TrainConfig) -> Any:
         import hilserl_bench
         from hilserl_bench.wrappers.human_intervention import HumanInterventionConfig, human_intervention_env
 
-        raw = hilserl_bench.make(cfg.task, obs_mode=cfg.obs_mode, **cfg.robot.make_kwargs())
-        return human_intervention_env(raw, cfg.device, HumanInterventionConfig(hold_s=cfg.hold_s))
-    env = make_learning_env(cfg.task, obs_mode=cfg.obs_mode, **cfg.robot.make_kwargs())
+        raw = hilserl_bench.make(cfg.task, obs_mode=cfg.obs_mode, **cfg.robot.make_kwargs(),
+                                 **cfg.pixels.make_kwargs(cfg.obs_mode))
+        return wrap_reward(human_intervention_env(raw, cfg.device, HumanInterventionConfig(hold_s=cfg.hold_s)),
+                           cfg.reward_model)
+    env = make_learning_env(cfg.task, obs_mode=cfg.obs_mode, **cfg.robot.make_kwargs(),
+                            **cfg.pixels.make_kwargs(cfg.obs_mode))
+    env = wrap_reward(wrap_domain_randomisation(env, cfg.pixels), cfg.reward_model)
     if cfg.interventions == "scripted":
         from hilserl_bench.envs.experts import make_expert
 
