@@ -28,7 +28,50 @@ def naive_policies(task_id: str, env: Any) -> dict[str, Any]:
             "naive_flat_push_down": Waypoints(env, [above, pressed], [None, None]),
             "naive_insert_then_turn_about_tcp": Waypoints(env, [pre20, seat20, task.target_pose], [None] * 3),
         }
+    if task_id == "cable_clipping":
+        return {
+            "naive_straight_to_target": ServoTo(env, gripper=-1.0),
+            "naive_press_at_start_yaw": _PressKeepingYaw(env),
+            "naive_push_straight_down": _PushDown(env),
+        }
     raise ValueError(f"no naive policies for {task_id!r}")
+
+
+class _PressKeepingYaw(Waypoints):
+    """Hover over the seat, press, but keep the yaw the episode started with (no yaw alignment)."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env, [], [])
+
+    def reset(self, rng: np.random.Generator) -> None:
+        self.i, self.poses = 0, []
+
+    def act(self, obs: dict[str, Any]) -> np.ndarray:
+        if not self.poses:
+            start = np.asarray(obs["state"]["tcp_pose"], dtype=np.float64)
+            hover, press = self.task.target_pose, self.task.target_pose
+            hover[2] += 0.006
+            press[2] -= 0.002
+            hover[3:] = press[3:] = start[3:]
+            self.poses, self.grippers = [hover, press], [-1.0, -1.0]
+        return super().act(obs)
+
+
+class _PushDown(Waypoints):
+    """Press straight down from wherever the episode starts."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env, [], [])
+
+    def reset(self, rng: np.random.Generator) -> None:
+        self.i, self.poses = 0, []
+
+    def act(self, obs: dict[str, Any]) -> np.ndarray:
+        if not self.poses:
+            down = np.asarray(obs["state"]["tcp_pose"], dtype=np.float64).copy()
+            down[2] = self.task.target_pose[2] - 0.002
+            self.poses, self.grippers = [down], [-1.0]
+        return super().act(obs)
 
 
 class _BiasedSsdExpert(SsdAssemblyExpert):
