@@ -9,7 +9,9 @@ motions) over seeded episodes: success rate, mean steps, the deepest tight-fit
 penetration over every physics step (the backend's per-step maximum), the peak F/T
 force, the fastest tracked prop body and how many episodes ended with a prop out of
 the workspace. Then: seeded determinism, the reset ranges the seeds cover, the
-task's capture range, and env / physics speed in state mode.
+task's capture range, for cable clipping whether clipped cables stay clipped once the
+gripper lets go and lifts away, and env / physics speed in state mode (wall clock, so
+divide by the machine's load when other jobs share the cores).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import tyro
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ssd_cable_policies import OpenLoopReplay, RandomActions  # noqa: E402
-from ssd_cable_task_checks import capture_range, naive_policies  # noqa: E402
+from ssd_cable_task_checks import capture_range, naive_policies, retention  # noqa: E402
 
 import hilserl_bench as hb  # noqa: E402
 from hilserl_bench import geometry as geo  # noqa: E402
@@ -135,6 +137,8 @@ def main(args: Args) -> dict[str, Any]:
     env.close()
     report["determinism"] = determinism_and_resets(args.task, args.episodes)
     report["capture_range"] = capture_range(args.task)
+    if args.task == "cable_clipping":
+        report["retention"] = retention(args.task, min(args.episodes, 30))
     report["speed"] = speed(args.task)
     report["wall_s"] = time.perf_counter() - start
     return report
@@ -148,8 +152,9 @@ def print_report(report: dict[str, Any]) -> None:
     for name, row in report["policies"].items():
         print(f"{name:<24}" + "".join(f"{row[c]:>22.3f}" if isinstance(row[c], float) else f"{row[c]:>22}"
                                       for c in cols))
-    for key in ("blind_replay_succeeds_from_nominal_start", "determinism", "capture_range", "speed"):
-        print(f"{key}: {report[key]}")
+    for key in ("blind_replay_succeeds_from_nominal_start", "determinism", "capture_range", "retention", "speed"):
+        if key in report:
+            print(f"{key}: {report[key]}")
 
 
 if __name__ == "__main__":

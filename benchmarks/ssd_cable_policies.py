@@ -35,11 +35,6 @@ class OpenLoopReplay:
 
     def __init__(self, task_id: str) -> None:
         env = hb.make(task_id, obs_mode="state", random_xy=0.0, random_yaw=0.0)
-        task_kwargs = getattr(env.unwrapped.task.config, "__dataclass_fields__", {})
-        if "cable_random_xy" in task_kwargs:
-            env.close()
-            env = hb.make(task_id, obs_mode="state", random_xy=0.0, random_yaw=0.0, cable_random_xy=0.0,
-                          cable_random_yaw=0.0)
         expert = make_expert(env)
         obs, _ = env.reset(seed=0)
         expert.reset(np.random.default_rng(0))

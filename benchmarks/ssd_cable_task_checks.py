@@ -8,6 +8,9 @@ import numpy as np
 from ssd_cable_policies import ServoTo, Waypoints
 
 import hilserl_bench as hb
+from hilserl_bench import geometry as geo
+from hilserl_bench.envs.experts import make_expert
+from hilserl_bench.envs.experts.cable_clipping import CableClippingExpert
 from hilserl_bench.envs.experts.ssd_assembly import SsdAssemblyExpert
 from hilserl_bench.envs.props import m2_ssd as m2
 from hilserl_bench.envs.tasks.ssd_assembly import board_in_socket
@@ -85,8 +88,28 @@ class _BiasedSsdExpert(SsdAssemblyExpert):
         return goal
 
 
+class _BiasedCableExpert(CableClippingExpert):
+    """The cable expert aiming at a clip seat displaced by ``bias`` (m, base frame) and turned by ``yaw`` (rad)."""
+
+    bias = np.zeros(3)
+    yaw = 0.0
+
+    def plan(self, obs: dict[str, Any]) -> np.ndarray:
+        true_seat = self.task.seated_plug.copy()
+        seat = true_seat.copy()
+        seat[:3] += self.bias
+        seat[3:] = geo.quat_mul(geo.euler_to_quat(np.array([0.0, 0.0, self.yaw])), seat[3:])
+        self.task.seated_plug = seat
+        try:
+            return super().plan(obs)
+        finally:
+            self.task.seated_plug = true_seat
+
+
 def capture_range(task_id: str) -> dict[str, Any]:
     """How far off the insertion path the part still goes in, from the nominal start."""
+    if task_id == "cable_clipping":
+        return _cable_capture_range()
     if task_id != "ssd_assembly":
         raise ValueError(f"no capture-range check for {task_id!r}")
     env = hb.make(task_id, obs_mode="state", random_xy=0.0, random_yaw=0.0)
@@ -107,3 +130,48 @@ def capture_range(task_id: str) -> dict[str, Any]:
             out[f"{name}_{mm:+.1f}mm_enters"] = bool(best < 1.0)
     env.close()
     return out
+
+
+def _cable_capture_range() -> dict[str, Any]:
+    """Success of the expert pressing at a seat displaced sideways (mm) or turned (deg), nominal start."""
+    env = hb.make("cable_clipping", obs_mode="state", random_xy=0.0, random_yaw=0.0)
+    out: dict[str, Any] = {}
+    trials = [("lateral", mm, 0.0) for mm in (-3.0, -2.5, -2.0, -1.5, -1.0, 1.0, 1.5, 2.0, 2.5, 3.0)]
+    trials += [("yaw", 0.0, deg) for deg in (-4.0, -3.0, -2.0, -1.0, 1.0, 2.0, 3.0, 4.0)]
+    for kind, mm, deg in trials:
+        expert = _BiasedCableExpert(env.unwrapped)
+        expert.bias = np.array([0.0, mm * 1e-3, 0.0])
+        expert.yaw = float(np.deg2rad(deg))
+        obs, info = env.reset(seed=0)
+        expert.reset(np.random.default_rng(0))
+        for _ in range(60):
+            obs, _, term, trunc, info = env.step(expert.act(obs))
+            if term:
+                break
+        label = f"{mm:+.1f}mm" if kind == "lateral" else f"{deg:+.0f}deg"
+        out[f"{kind}_{label}_clips"] = bool(info["succeed"])
+    env.close()
+    return out
+
+
+def retention(task_id: str, episodes: int) -> dict[str, Any]:
+    """After each expert success: open the gripper, lift the hand 4.5 cm, wait 0.5 s; still a success?"""
+    env = hb.make(task_id, obs_mode="state")
+    expert = make_expert(env)
+    clipped = kept = 0
+    for seed in range(episodes):
+        obs, _ = env.reset(seed=seed)
+        expert.reset(np.random.default_rng(seed))
+        info = {}
+        for _ in range(env.unwrapped.task.config.max_steps):
+            obs, _, term, trunc, info = env.step(expert.act(obs))
+            if term or trunc:
+                break
+        if not info.get("succeed"):
+            continue
+        clipped += 1
+        for action in [[0, 0, 0, 0, 0, 0, 1.0]] * 8 + [[0, 0, 1.0, 0, 0, 0, 1.0]] * 3 + [[0, 0, 0, 0, 0, 0, 1.0]] * 5:
+            obs, _, _, _, info = env.step(np.array(action))
+        kept += bool(info["succeed"])
+    env.close()
+    return {"clipped": clipped, "still_clipped_after_release": kept}

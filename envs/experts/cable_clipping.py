@@ -24,6 +24,8 @@ HOVER = 0.006
 PRESS = 0.002
 """Pressing target this far below the seated height (m); the z reference limit caps the force at 10 N."""
 HELD = np.array(usb_cable.HELD_POSE_IN_TCP[:3])
+REGRASP_HIGHER = 0.0012
+"""A plug lying on the table is grasped this much higher than the nominal grasp, so the pads clear the table (m)."""
 
 
 @register_expert("cable_clipping")
@@ -73,6 +75,7 @@ class CableClippingExpert(Expert):
         yaw = geo.quat_to_euler(plug[3:])[2]
         upright = np.concatenate([plug[:3], geo.euler_to_quat(np.array([0.0, 0.0, yaw]))])
         grasp = self.task.tcp_for_plug(upright)
+        grasp[2] += REGRASP_HIGHER
         hover = grasp.copy()
         hover[2] += 0.03
         if self.phase == "grasp_open":

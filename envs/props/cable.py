@@ -12,8 +12,9 @@ cable: about 20 g/m, bending stiffness EI about 6e-4 N m^2 (Young's modulus 5e7 
 a 2 mm radius), twist modulus 1e7 Pa. With capsules of 0.3 g the bend mode has
 sqrt(k/I) * dt of about 0.2 at 2 ms, inside the stability bound; a little joint
 damping and armature keep random shaking from exciting the chain. The capsules use the
-tight-fit contact parameters (:mod:`hilserl_bench.envs.props`): with the default
-solref a 10 N press sank the cable 0.8 mm into the clip's floor.
+tight-fit contact parameters (:mod:`hilserl_bench.envs.props`) with a high ``solmix``, so
+they also govern the capsules' contacts with the table and the fingers: with the
+default solref a 10 N press sank the cable 0.8 mm into the clip's floor or the table.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def _cable_mjcf(cfg: CableConfig) -> str:
           </plugin>
           <joint kind="main" damping="{cfg.damping}" armature="{cfg.armature}"/>
           <geom type="capsule" size="{cfg.radius}" rgba="0.12 0.12 0.13 1" condim="{FIT_CONDIM}" density="{density}"
-                friction="{cfg.friction} 0.005 0.0001" solref="{solref}" solimp="{solimp}" margin="0" gap="0"/>
+                friction="{cfg.friction} 0.005 0.0001" solref="{solref}" solimp="{solimp}" solmix="100"
+                margin="0" gap="0"/>
         </composite>
       </body>
     </body>
