@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +51,8 @@ class Args:
     """Task id."""
     episodes: int = 100
     """Seeded episodes for the expert, random and blind policies."""
+    naive_episodes: int = 100
+    """Seeded episodes per naive motion."""
     noise_episodes: int = 30
     """Episodes per expert noise level."""
     noise_levels: tuple[float, ...] = (0.05, 0.1, 0.2)
@@ -58,9 +61,10 @@ class Args:
     """Print one JSON object instead of the text report."""
 
 
-def run_policy(task_id: str, policy: Any, episodes: int, seed: int = 0) -> dict[str, Any]:
-    """Seeded episodes of ``policy``; success, steps, penetration, force, prop speed, props lost."""
+def run_policy(task_id: str, make_policy: Callable[[Any], Any], episodes: int, seed: int = 0) -> dict[str, Any]:
+    """Seeded episodes of ``make_policy(env)``; success, steps, penetration, force, prop speed, props lost."""
     env = hb.make(task_id, obs_mode="state")
+    policy = make_policy(env)
     backend = env.unwrapped.backend
     bodies = [backend.model.body(b).id for b in env.unwrapped.task.tracked_bodies()]
     wins, steps, pens, forces, speeds, lost = 0, [], [], [], [], 0
@@ -147,18 +151,19 @@ def speed(task_id: str) -> dict[str, float]:
 
 def main(args: Args) -> dict[str, Any]:
     start = time.perf_counter()
-    env = hb.make(args.task, obs_mode="state")
     report: dict[str, Any] = {"task": args.task, "policies": {}}
-    policies: dict[str, Any] = {"expert": make_expert(env), "random": RandomActions(env),
-                                "blind_open_loop": OpenLoopReplay(args.task)}
-    report["blind_replay_succeeds_from_nominal_start"] = policies["blind_open_loop"].nominal_success
-    policies.update(naive_policies(args.task, env))
-    for name, policy in policies.items():
-        report["policies"][name] = run_policy(args.task, policy, args.episodes)
+    blind = OpenLoopReplay(args.task)
+    report["blind_replay_succeeds_from_nominal_start"] = blind.nominal_success
+    policies: dict[str, Callable[[Any], Any]] = {"expert": make_expert, "random": RandomActions,
+                                                 "blind_open_loop": lambda env: blind}
+    for name in naive_policies(args.task, None):
+        policies[name] = lambda env, name=name: naive_policies(args.task, env)[name]
+    for name, make_policy in policies.items():
+        episodes = args.naive_episodes if name.startswith("naive") else args.episodes
+        report["policies"][name] = run_policy(args.task, make_policy, episodes)
     for noise in args.noise_levels:
-        report["policies"][f"expert_noise_{noise}"] = run_policy(args.task, make_expert(env, noise),
-                                                                 args.noise_episodes, seed=1000)
-    env.close()
+        report["policies"][f"expert_noise_{noise}"] = run_policy(
+            args.task, lambda env, noise=noise: make_expert(env, noise), args.noise_episodes, seed=1000)
     report["determinism"] = determinism_and_resets(args.task, args.episodes)
     report["capture_range"] = capture_range(args.task)
     if args.task == "cable_clipping":

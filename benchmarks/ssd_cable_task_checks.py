@@ -15,9 +15,17 @@ from hilserl_bench.envs.experts.ssd_assembly import SsdAssemblyExpert
 from hilserl_bench.envs.props import m2_ssd as m2
 from hilserl_bench.envs.tasks.ssd_assembly import board_in_socket
 
+NAIVE = {"ssd_assembly": ("naive_straight_to_target", "naive_flat_push_down", "naive_insert_then_turn_about_tcp"),
+         "cable_clipping": ("naive_straight_to_target", "naive_press_at_start_yaw", "naive_push_straight_down")}
+
 
 def naive_policies(task_id: str, env: Any) -> dict[str, Any]:
-    """The obvious wrong ways to do ``task_id``, all with the configured target pose."""
+    """The obvious wrong ways to do ``task_id``, all with the configured target pose, bound to ``env``
+    (with ``env=None``: just their names)."""
+    if task_id not in NAIVE:
+        raise ValueError(f"no naive policies for {task_id!r}")
+    if env is None:
+        return dict.fromkeys(NAIVE[task_id])
     task = env.unwrapped.task
     if task_id == "ssd_assembly":
         above = task.target_pose
