@@ -8,14 +8,14 @@ friction on its two long edges (see :mod:`hilserl_bench.envs.props.m2_ssd`), fla
 3 cm above and 1.5 cm behind its seated pose; the policy must tilt it to the socket's
 20 degrees, slide it in, and pivot it down.
 
-What makes it hard (measured by ``benchmarks/ssd_cable_checks.py``): the mouth leaves
-0.15 mm above a 20-degree board and 0.25 mm per side, with lead-ins of 0.5 mm (roof)
-and 0.8 mm (sides), and the key rib's pointed tip takes the notch only within
-+/-0.6 mm; a board more than ~1 mm off sideways or ~0.5 mm low stops at the mouth. The
-standoff's post stands above the board's top face, so a board pushed in flat (the
-naive motion) is stopped by the post, and one that is not pivoted about the mouth
-while laid down pulls its edge out of the socket. The reset range (+/-2 cm, +/-1 deg)
-is 20x the lateral capture range, so no open-loop motion from the nominal start works.
+What makes it hard (``benchmarks/ssd_cable_checks.py`` measures each figure): the mouth
+leaves 0.15 mm above a 20-degree board and 0.25 mm per side, with lead-ins of 0.5 mm
+(roof) and 0.8 mm (sides), and the key rib's pointed tip takes the notch only within
++/-0.6 mm. The expert aiming 2 mm off sideways or 1.5 mm off in height stops at the
+mouth (capture about -1.0..+1.5 mm sideways and +/-1.0 mm in height, the hand's
+compliance and the grasp's give included), against a reset range of +/-2 cm. The
+standoff's post stands above the board's top face, so a board pushed in flat is
+stopped by the post, and pressed straight down it lands on the socket's roof.
 
 Success (:meth:`SsdAssembly.evaluate`): both corners of the gold-finger edge within
 0.5 mm of the socket's end wall and of the floor, inside the slot (not on its roof), the board within 2 deg of flat,
