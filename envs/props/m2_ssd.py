@@ -5,19 +5,20 @@ the edge, y across the width, z toward the component side): an 80 x 22 x 0.8 mm 
 The gold-finger edge carries the key-M notch, 1.2 mm wide and 3.5 mm deep, centred
 6.6 mm off the board's centre line (toward -y), so a board turned upside down meets
 the socket key with solid PCB. The far end has the 3.5 mm wide, 3.5 mm deep screw notch
-that drops over the standoff post. Packages (controller, two NAND, 1.2 mm tall) sit on the
-component side between 8 and 70 mm from the edge, clear of the socket and of the
-finger pads, which close across the 22 mm width on the bare board edges.
+that drops over the standoff post. Packages (controller, two NAND, 1.2 mm tall, visual
+only) sit on the component side between 8 and 70 mm from the edge, clear of the socket
+and of the finger pads, which close across the 22 mm width on the bare board edges.
 
 Socket (socket frame: origin at the mouth's floor edge, x into the socket, z up, y
 across): the board enters at 20 degrees. The floor inside slopes down at 20 degrees
 from the mouth edge, so a board tilted 20 degrees slides along it, and the roof is
 0.2 mm above a flat board's top face (a tilted board has 0.15 mm), with a 0.5 mm
-lead-in on its edge. Side walls leave 0.25 mm per side, the key rib 0.2 mm per side of
-the notch. The board pivots about the mouth edge down to flat, where it rests on the
-standoff (top face at socket z = 0), with the standoff's post (3.0 mm, hemispherical
-top) in the screw notch; the post stands 1.5 mm above the board's top face, so the
-board cannot slide in flat over it: its far end must come down from above.
+lead-in on its edge. Side walls leave 0.25 mm per side behind 0.8 mm lead-ins; the key
+rib leaves 0.2 mm per side of the notch and meets it with a pointed (45 degree) tip.
+The board pivots about the mouth edge down to flat, where it rests on the standoff
+(top face at socket z = 0), with the standoff's post (3.0 mm, hemispherical top) in the
+screw notch; the post stands 1.5 mm above the board's top face, so the board cannot
+slide in flat over it: its far end must come down from above.
 """
 
 from __future__ import annotations
