@@ -60,7 +60,7 @@ def board_in_socket(angle: float, retract: float = 0.0) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SsdAssemblyConfig(TaskConfig):
-    """SSD assembly preset (paper numbers; action scale and compliance as RAM's official code)."""
+    """SSD assembly preset (paper numbers; action scale as RAM's official code)."""
 
     max_steps: int = 100
     action_scale: tuple[float, float, float] = (0.01, 0.06, 1.0)
@@ -114,7 +114,8 @@ class SsdAssembly(Task):
 
     @property
     def episode_params(self) -> ImpedanceParams:
-        return ImpedanceParams(**uniform_clips((0.005,) * 6, (0.05,) * 6))
+        """Reference limits of 5 mm (10 N at 2000 N/m) and RAM's official 0.025 rad (3.75 N m)."""
+        return ImpedanceParams(**uniform_clips((0.005,) * 6, (0.025,) * 6))
 
     def reset_plan(self, rng: np.random.Generator) -> ResetPlan:
         return ResetPlan(tcp_pose=self.sample_reset_pose(rng), gripper_closed=True,
