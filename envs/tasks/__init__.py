@@ -13,3 +13,7 @@ from hilserl_bench.envs.experts import dashboard_assembly as _dashboard_expert  
 from hilserl_bench.envs.tasks import dashboard_assembly  # noqa: F401, E402
 from hilserl_bench.envs.tasks import ikea_shelf  # noqa: F401, E402
 from hilserl_bench.envs.experts import ikea_shelf as _ikea_expert  # noqa: F401, E402
+from hilserl_bench.envs.tasks import ssd_assembly  # noqa: F401, E402
+from hilserl_bench.envs.experts import ssd_assembly as _ssd_expert  # noqa: F401, E402
+from hilserl_bench.envs.tasks import cable_clipping  # noqa: F401, E402
+from hilserl_bench.envs.experts import cable_clipping as _cable_expert  # noqa: F401, E402
