@@ -58,6 +58,13 @@ def board_in_socket(angle: float, retract: float = 0.0) -> np.ndarray:
     return geo.pose_compose(tilted, np.array([-retract, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]))
 
 
+SSD_IMPRATIO = 10.0
+"""Friction-cone impedance ratio of this cell. The arena's launch-free default (3) lets the
+thin board slip in the pads under the insertion torque (expert 1/6 seeded episodes); 10 holds
+it (6/6). The board starts in the hand, so the re-grasp launches that impratio 3 prevents
+(USB) do not arise here; revisit when SSD grasps are learned."""
+
+
 @dataclass(frozen=True)
 class SsdAssemblyConfig(TaskConfig):
     """SSD assembly preset (paper numbers; action scale as RAM's official code)."""
@@ -177,6 +184,7 @@ class SsdAssembly(Task):
         self._socket = m2.add_m2_motherboard(spec, BOARD_POSE)
         self._ssd = m2.add_m2_ssd(spec, np.array([0.3, 0.3, 0.01, 0, 0, 0, 1.0]))
         spec.worldbody.add_camera(name="side", pos=[0.47, -0.17, 0.12], xyaxes=[1, 0, 0, 0, 0.5, 0.87], fovy=50)
+        spec.option.impratio = SSD_IMPRATIO
 
     def tracked_bodies(self) -> tuple[str, ...]:
         return ("m2_ssd",)
