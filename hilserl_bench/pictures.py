@@ -47,9 +47,21 @@ def _label(frame: np.ndarray, text: str) -> np.ndarray:
 
 
 def _focus(env: Any) -> tuple[np.ndarray, float]:
-    """Point between the tool(s) and the insertion target, and how far apart they are (m)."""
+    """Point between the tool(s) and the insertion target, and how far apart they are (m).
+
+    Two-arm tasks have no single target, and their arm states are in each arm's own base
+    frame: the view centres on the task's tracked objects (world frame) instead.
+    """
     raw = env.unwrapped
-    target = np.asarray(raw.task.target_pose[:3], dtype=float)
+    try:
+        target = np.asarray(raw.task.target_pose[:3], dtype=float)
+    except AttributeError:
+        poses = raw.backend.scene_state().poses
+        points = [np.asarray(pose[:3], dtype=float) for pose in poses.values()]
+        if not points:
+            return np.array([0.6, 0.0, 0.1]), 0.3
+        centre = np.mean(points, axis=0)
+        return centre, float(max(np.linalg.norm(p - centre) for p in points)) + 0.1
     tools = [np.asarray(state.pose[:3], dtype=float) for state in getattr(raw, "_states", ())]
     if not tools:
         return target, 0.0
