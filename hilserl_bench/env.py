@@ -33,7 +33,7 @@ import gymnasium as gym
 import numpy as np
 
 from hilserl_bench import geometry as geo
-from hilserl_bench.backend import Backend
+from hilserl_bench.backend import Backend, SceneState
 from hilserl_bench.robot_types import ArmState
 from hilserl_bench.task import Task
 from hilserl_bench.wrench import WRENCH_AXES
@@ -73,6 +73,9 @@ class FrankaEnv(gym.Env):
         self._last_gripper_time = [-np.inf] * n
         self._steps = 0
         self.last_obs: dict[str, Any] = {}
+        self.last_scene: SceneState | None = None
+        """The scene read at the last reset or step; readers reuse it rather than query the backend again
+        (over HTTP a read costs a request and restarts the emulator's penetration window)."""
         """The latest raw observation (base frame), for experts running beside wrapped policies."""
 
     @property
@@ -113,7 +116,7 @@ class FrankaEnv(gym.Env):
         self._last_gripper_time = [-np.inf] * len(self.task.arms)
         self._steps = 0
         self._states = tuple(arm.get_state() for arm in self.backend.arms)
-        scene = self.backend.scene_state()
+        scene = self.last_scene = self.backend.scene_state()
         evaluation = self.task.evaluate(scene, self._states)
         self.last_obs = self._observation(scene)
         timing = {"overrun_s": 0.0, "estop": bool(self.backend.estopped), "object_lost": bool(self._lost(scene))}
@@ -146,7 +149,7 @@ class FrankaEnv(gym.Env):
     def _finish_step(self, timing: dict[str, float]):
         self._steps += 1
         self._states = tuple(arm.get_state() for arm in self.backend.arms)
-        scene = self.backend.scene_state()
+        scene = self.last_scene = self.backend.scene_state()
         evaluation = self.task.evaluate(scene, self._states)
         if self.task.full_length and self._steps < self.task.config.max_steps:
             evaluation = dataclasses.replace(evaluation, success=False)

@@ -56,7 +56,7 @@ def _focus(env: Any) -> tuple[np.ndarray, float]:
     try:
         target = np.asarray(raw.task.target_pose[:3], dtype=float)
     except AttributeError:
-        poses = raw.backend.scene_state().poses
+        poses = raw.last_scene.poses if raw.last_scene is not None else {}
         points = [np.asarray(pose[:3], dtype=float) for pose in poses.values()]
         if not points:
             return np.array([0.6, 0.0, 0.1]), 0.3

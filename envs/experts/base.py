@@ -93,7 +93,7 @@ class Expert:
         """
         raw = getattr(self.env, "unwrapped", self.env)
         try:
-            distance = self.task.progress_distance(raw.backend.scene_state(), raw.arm_states)
+            distance = self.task.progress_distance(raw.last_scene, raw.arm_states)
         except (AttributeError, NotImplementedError):
             return None
         return Progress(0, "reach target", float(distance))

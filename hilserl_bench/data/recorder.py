@@ -132,7 +132,7 @@ class ExpertDriver:
     def task_columns(self) -> np.ndarray:
         """The state-mode stack's task columns (scaled) for the current frame; needs :attr:`state_stack`."""
         raw = self.raw.unwrapped
-        values = raw.task.task_state(raw.backend.scene_state(), raw._states)
+        values = raw.task.task_state(raw.last_scene, raw._states)
         units = self.state_stack["state_units"]
         parts = [np.asarray(values[key[len("task/"):]], dtype=np.float64).reshape(-1) / np.asarray(units[a:b])
                  for key, a, b in self.state_stack["state_layout"] if key.startswith("task/")]
