@@ -26,11 +26,9 @@ import mujoco
 import numpy as np
 
 from hilserl_bench import geometry as geo
-from hilserl_bench.disturbances import DisturbanceEvent, DisturbanceSpec, event_rng, task_disturbances
+from hilserl_bench.disturbances import SIM_ONLY, DisturbanceEvent, DisturbanceSpec, event_rng, task_disturbances
 from hilserl_bench.errors import UserFacingError
 
-SIM_ONLY = ("disturbances are applied by the simulator only and are never sent to a robot: "
-            "run --disturb with --backend sim (the default)")
 MARK_STEPS = 5
 """Video frames marked after a one-step event, so a 10 fps video shows it for half a second."""
 
@@ -64,7 +62,7 @@ class DisturbedEnv(gym.Wrapper):
 
     # -- gymnasium API ----------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        self._restore()
+        self.restore()
         self._seed = int(seed) if seed is not None else self._seed + 1
         obs, info = self.env.reset(seed=seed, options=options)
         self.event = self.disturbance.sample(self.kind, event_rng(self._seed), float(self.unwrapped.control_dt))
@@ -97,7 +95,7 @@ class DisturbedEnv(gym.Wrapper):
         return mark_frame(np.asarray(frame), f"disturbance: {self.kind}")
 
     def close(self) -> None:
-        self._restore()
+        self.restore()
         super().close()
 
     # -- applying ---------------------------------------------------------------------------
@@ -146,7 +144,7 @@ class DisturbedEnv(gym.Wrapper):
             raise ValueError(f"body {m.body(body).name!r} has no free joint; a grasp shift moves a free part")
         return int(m.jnt_qposadr[joint])
 
-    def _restore(self) -> None:
+    def restore(self) -> None:
         """Undo model edits (moved fixtures, lighting, colours) and any force left on."""
         for key, value in self._nominal.items():
             getattr(self.model, key)[:] = value

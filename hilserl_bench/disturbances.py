@@ -31,6 +31,8 @@ KIND_ALL = "all"
 """``--disturb all``: every kind of the task, one after the other, beside the undisturbed run."""
 KIND_LIST = "list"
 """``--disturb list``: print the task's kinds and exit."""
+SIM_ONLY = ("disturbances are applied by the simulator only and are never sent to a robot: "
+            "drop --backend real (and --robot-url / --emulator) to run --disturb in simulation")
 
 
 @dataclass(frozen=True)
