@@ -179,3 +179,19 @@ def test_unknown_kind_lists_the_task_kinds(capsys):
     assert "push_ee" in err and "move_target" in err and "shove" in err
     assert main(["rollout", "--task", "ram_insertion", "--disturb", "list"]) == 0
     assert "ShiftInGrasp" in capsys.readouterr().out
+
+
+def test_a_push_on_the_hand_reads_in_the_force_estimate(ram_env):
+    """Like a Franka's external-wrench estimate, the reported TCP force includes a push (as the reaction)."""
+    ram_env.reset(seed=0)
+    backend = ram_env.unwrapped.backend
+    arm, hand = backend.arms[0], backend.model.body("hand").id
+    before = arm.get_state().force
+    push = np.array([20.0, -5.0, 3.0])
+    backend.data.xfrc_applied[hand, :3] = push
+    try:
+        after = arm.get_state().force
+    finally:
+        backend.data.xfrc_applied[hand] = 0.0
+    tcp = backend.data.site_xmat[backend.model.site("tcp").id].reshape(3, 3)
+    np.testing.assert_allclose(after - before, -tcp.T @ push, atol=0.05)
