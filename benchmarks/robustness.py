@@ -25,7 +25,7 @@ import pandas as pd
 
 import hilserl_bench as hb
 from hilserl_bench.disturbances import task_disturbances
-from hilserl_bench.robustness import UNDISTURBED, evaluate_disturbed, format_table, run_disturbed, summarize_disturbed
+from hilserl_bench.robustness import UNDISTURBED, evaluate_disturbed, expert_disturbed, format_table
 from hilserl_bench.rollout import atomic_output
 
 KEY = ["task", "policy", "disturbance"]
@@ -37,18 +37,6 @@ def state_kinds(task: str) -> list[str]:
     """The undisturbed reference and every kind a state-observation policy can notice."""
     kinds = task_disturbances(hb.task_class(task))
     return [UNDISTURBED, *(k for k, spec in kinds.items() if not spec.pixels_only)]
-
-
-def expert_row(task: str, kind: str, episodes: int, seed: int, records: list[dict[str, Any]]) -> dict[str, Any]:
-    from hilserl_bench.policies import make_policy
-
-    env = hb.make(task, obs_mode="state")
-    try:
-        results, recs = run_disturbed(env, make_policy("expert", env), kind, episodes, seed)
-    finally:
-        env.close()
-    records.extend(recs)
-    return {"task": task, "policy": "expert", "obs_mode": "state", **summarize_disturbed(kind, results, recs)}
 
 
 def run_row(run: Path, kind: str, episodes: int, seed: int, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -121,7 +109,7 @@ def main() -> None:
                 if len(done) and int(done["episodes"].iloc[0]) == args.episodes:
                     continue
                 records: list[dict[str, Any]] = []
-                row = (expert_row(task, kind, args.episodes, args.seed, records) if expert
+                row = (expert_disturbed(task, kind, args.episodes, args.seed, records=records) if expert
                        else run_row(run, kind, args.episodes, args.eval_seed, records))
                 print(f"{task:20s} {policy:24s} {kind:16s} success {row['success_rate']:.2f}", flush=True)
                 table = pd.concat([table.drop(done.index), pd.DataFrame([{c: row.get(c) for c in COLUMNS}])],

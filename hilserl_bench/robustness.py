@@ -116,6 +116,26 @@ def evaluate_disturbed(run_dir: Path, kind: str, episodes: int = 20, seed: int =
                         disturb=kind, records=records)
 
 
+def expert_disturbed(task_id: str, kind: str, episodes: int = 20, seed: int = 0, noise: float = 0.0,
+                     records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The task's scripted expert (state observations) under one kind (``none``: undisturbed).
+
+    The same keys as ``rollout --json`` plus the disturbance fields; the suite's expert rows call this.
+    """
+    import hilserl_bench as hb
+    from hilserl_bench.policies import make_policy
+
+    env = hb.make(task_id, obs_mode="state")
+    try:
+        results, recs = run_disturbed(env, make_policy("expert", env, noise=noise), kind, episodes, seed)
+    finally:
+        env.close()
+    if records is not None:
+        records.extend(recs)
+    return {"task": task_id, "policy": "expert", "obs_mode": "state", "seed": seed, "noise": noise,
+            **summarize_disturbed(kind, results, recs)}
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
     """Kinds as rows: success, success when applied, cycle time, steps, applied rate; '-' for missing."""
     from hilserl_bench.cli_checks import format_value
