@@ -195,3 +195,28 @@ def test_a_push_on_the_hand_reads_in_the_force_estimate(ram_env):
         backend.data.xfrc_applied[hand] = 0.0
     tcp = backend.data.site_xmat[backend.model.site("tcp").id].reshape(3, 3)
     np.testing.assert_allclose(after - before, -tcp.T @ push, atol=0.05)
+
+
+def test_eval_of_a_run_under_a_disturbance_keeps_evals_keys(tmp_path, capsys):
+    """``evaluate_disturbed`` (what the suite calls): eval's keys plus the disturbance's, one record per episode."""
+    from hilserl_bench.data.recorder import record_episodes
+    from hilserl_bench.robustness import evaluate_disturbed
+    from hilserl_bench.training.config import TrainConfig
+    from hilserl_bench.training.evaluate import evaluate_run
+    from hilserl_bench.training.train import train
+
+    demos = tmp_path / "demos"
+    record_episodes("ram_insertion", episodes=1, out_dir=demos, seed=0, obs_mode="state")
+    run = TrainConfig(task="ram_insertion", agent="bc", demos=demos, env_steps=1, bc_steps=0, out=tmp_path / "bc",
+                      seed=0)
+    train(run, progress=False)
+    records: list[dict] = []
+    report = evaluate_disturbed(run.out, "move_target", episodes=1, seed=0, records=records)
+    plain = evaluate_run(run.out, episodes=1, seed=0)
+    assert set(plain) < set(report)
+    assert {"disturbance", "applied_rate", "success_rate_when_applied"} <= set(report)
+    assert report["disturbance"] == "move_target" and len(records) == 1
+    assert records[0]["applied"] == (records[0]["onset_step"] < records[0]["steps"])
+    rc = main(["eval", "--run", str(run.out), "--disturb", "push_ee", "--backend", "real",
+               "--robot-url", "http://127.0.0.1:9/"])
+    assert rc == 2 and "simulator only" in capsys.readouterr().err
