@@ -220,3 +220,14 @@ def test_eval_of_a_run_under_a_disturbance_keeps_evals_keys(tmp_path, capsys):
     rc = main(["eval", "--run", str(run.out), "--disturb", "push_ee", "--backend", "real",
                "--robot-url", "http://127.0.0.1:9/"])
     assert rc == 2 and "simulator only" in capsys.readouterr().err
+
+
+def test_rollout_json_under_a_disturbance_has_rollouts_keys_and_the_disturbances(capsys):
+    import json
+
+    assert main(["rollout", "--task", "ram_insertion", "--disturb", "push_ee", "--episodes", "1", "--json"]) == 0
+    plain_keys = {"task", "policy", "obs_mode", "seed", "noise", "episodes", "successes", "success_rate",
+                  "mean_steps", "mean_cycle_time_s", "mean_return"}
+    report = json.loads(capsys.readouterr().out)
+    assert report.keys() >= plain_keys | {"disturbance", "applied_rate", "success_rate_when_applied"}
+    assert report["disturbance"] == "push_ee" and report["applied_rate"] == 1.0
