@@ -82,6 +82,24 @@ def plot_task(task: str, rows: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
+def markdown(table: pd.DataFrame) -> str:
+    """One row per task and policy, one column per kind: success rate (mean cycle time, s)."""
+    kinds = list(dict.fromkeys(table["disturbance"]))
+    lines = ["| task | policy | " + " | ".join(kinds) + " |", "| --- | --- |" + " --- |" * len(kinds)]
+    for (task, policy), rows in table.groupby(["task", "policy"], sort=False):
+        by_kind = rows.set_index("disturbance")
+        cells = []
+        for kind in kinds:
+            if kind not in by_kind.index:
+                cells.append("")
+                continue
+            row = by_kind.loc[kind]
+            cycle = pd.to_numeric(row["mean_cycle_time_s"], errors="coerce")
+            cells.append(f"{float(row['success_rate']):.0%}" + ("" if pd.isna(cycle) else f" ({cycle:.1f} s)"))
+        lines.append(f"| {task} | {policy} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", nargs="*", default=None, help="task ids (default: every task)")
@@ -91,6 +109,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="first expert episode seed")
     parser.add_argument("--eval-seed", type=int, default=10_000, help="first seed for trained runs (as eval)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/robustness"))
+    parser.add_argument("--markdown", action="store_true", help="also print one markdown table of every row")
     args = parser.parse_args()
     from hilserl_bench.training.config import TrainConfig
 
@@ -129,6 +148,8 @@ def main() -> None:
         for policy in dict.fromkeys(rows["policy"]):
             print(f"\n{task} / {policy}")
             print(format_table(rows[rows["policy"] == policy].to_dict("records")))
+    if args.markdown:
+        print("\n" + markdown(table[table["task"].isin(tasks)]))
 
 
 if __name__ == "__main__":
