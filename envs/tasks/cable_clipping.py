@@ -77,7 +77,6 @@ class CableClipping(Task):
         "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(15.0, 25.0), duration_s=0.2, window_s=(0.3, 1.5)),
         "push_cable": dist.CablePush(bodies=usb_cable.segment_names(CABLE_PREFIX, CABLE.segments)[3:10],
             magnitude_n=(1.0, 3.0), duration_s=0.1, window_s=(0.3, 1.5)),
-        "move_target": dist.MoveBody(body="cable_clip", distance_mm=(2.0, 5.0), window_s=(0.3, 1.5)),
         "lighting": dist.VisualChange(window_s=(0.3, 1.5)),
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""

@@ -327,7 +327,6 @@ class SidePanel1(IkeaShelfStage):
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
             duration_s=0.2, window_s=(0.3, 1.2)),
-        "move_target": dist.MoveBody(body="shelf_base", distance_mm=(2.0, 4.0), window_s=(0.3, 1.2)),
         "lighting": dist.VisualChange(window_s=(0.3, 1.2)),
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
@@ -344,7 +343,6 @@ class SidePanel2(IkeaShelfStage):
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
             duration_s=0.2, window_s=(0.3, 1.2)),
-        "move_target": dist.MoveBody(body="shelf_base", distance_mm=(2.0, 4.0), window_s=(0.3, 1.2)),
         "lighting": dist.VisualChange(window_s=(0.3, 1.2)),
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
@@ -362,7 +360,6 @@ class TopPanel(IkeaShelfStage):
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
             duration_s=0.2, window_s=(0.3, 1.2)),
-        "move_target": dist.MoveBody(body="shelf_base", distance_mm=(2.0, 4.0), window_s=(0.3, 1.2)),
         "lighting": dist.VisualChange(window_s=(0.3, 1.2)),
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""

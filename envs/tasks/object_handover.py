@@ -78,7 +78,6 @@ class ObjectHandover(DualArmTask):
         "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
             duration_s=0.2, window_s=(1.0, 7.0)),
         "move_object": dist.MoveBody(body="bar", distance_mm=(10.0, 30.0), window_s=(0.2, 1.0)),
-        "move_target": dist.MoveBody(body="target_pad", distance_mm=(10.0, 30.0), window_s=(1.0, 7.0)),
         "lighting": dist.VisualChange(window_s=(1.0, 7.0)),
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""

@@ -86,7 +86,6 @@ class SsdAssembly(Task):
     cameras = ("wrist_1", "wrist_2", "side")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(15.0, 25.0), duration_s=0.2, window_s=(0.5, 3.0)),
-        "move_target": dist.MoveBody(body="m2_motherboard", distance_mm=(2.0, 5.0), window_s=(0.5, 3.0)),
         "shift_in_grasp": dist.ShiftInGrasp(body="m2_ssd", distance_mm=(1.0, 3.0), axes=(0,), window_s=(0.5, 3.0)),
         "lighting": dist.VisualChange(window_s=(0.5, 3.0)),
     }

@@ -110,7 +110,6 @@ class UsbInsertion(Task):
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(15.0, 25.0), duration_s=0.2, window_s=(0.5, 3.0)),
         "move_object": dist.MoveBody(body="usb_plug", distance_mm=(10.0, 30.0), window_s=(0.2, 1.0)),
-        "move_target": dist.MoveBody(body="usb_port", distance_mm=(2.0, 5.0), window_s=(0.5, 3.0)),
         "lighting": dist.VisualChange(window_s=(0.5, 3.0)),
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
