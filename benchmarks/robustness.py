@@ -74,8 +74,8 @@ def plot_task(task: str, rows: pd.DataFrame, path: Path) -> None:
     for ax in axes:
         ax.set_xticks(range(len(kinds)), kinds, rotation=20)
     axes[0].legend(fontsize=8)
-    n = int(rows["episodes"].max())
-    fig.suptitle(f"{task}: disturbed vs undisturbed ({n} episodes per bar)")
+    low, high = int(rows["episodes"].min()), int(rows["episodes"].max())
+    fig.suptitle(f"{task}: disturbed vs undisturbed ({low if low == high else f'{low}-{high}'} episodes per bar)")
     fig.tight_layout()
     with atomic_output(path) as tmp:
         fig.savefig(tmp, dpi=90)
