@@ -2,6 +2,7 @@
 
     python benchmarks/robustness.py                                # every task's scripted expert
     python benchmarks/robustness.py --tasks ram_insertion --runs runs/ram/rlpd_s0 runs/ram/bc_s0 --no-experts
+    python benchmarks/robustness.py --tasks ram_insertion --no-experts --merge OTHER_OUT   # join another run's rows
 
 For each task, the scripted expert (``--no-experts`` skips it) and each trained run given with
 ``--runs`` are rolled out undisturbed and under every kind in the task's ``disturbances``,
@@ -110,6 +111,8 @@ def main() -> None:
     parser.add_argument("--eval-seed", type=int, default=10_000, help="first seed for trained runs (as eval)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/robustness"))
     parser.add_argument("--markdown", action="store_true", help="also print one markdown table of every row")
+    parser.add_argument("--merge", type=Path, nargs="*", default=[],
+                        help="--out folders of other runs of this script whose rows join this one's (same key: theirs)")
     args = parser.parse_args()
     from hilserl_bench.training.config import TrainConfig
 
@@ -118,6 +121,14 @@ def main() -> None:
     table_path, episodes_path = args.out / "robustness.csv", args.out / "episodes.csv"
     table = pd.read_csv(table_path) if table_path.exists() else pd.DataFrame(columns=COLUMNS)
     episodes = pd.read_csv(episodes_path) if episodes_path.exists() else pd.DataFrame()
+    for other in args.merge:
+        theirs, their_episodes = pd.read_csv(other / "robustness.csv"), pd.read_csv(other / "episodes.csv")
+        table = pd.concat([table, theirs]).drop_duplicates(KEY, keep="last").reset_index(drop=True)
+        episodes = pd.concat([episodes, their_episodes]).drop_duplicates(["task", "policy", "kind", "episode"],
+                                                                         keep="last").reset_index(drop=True)
+    if args.merge:
+        write_csv(table, table_path)
+        write_csv(episodes, episodes_path)
     for task in tasks:
         jobs = [] if args.no_experts else [("expert", None)]
         jobs += [(None, run) for run, t in run_tasks.items() if t == task]
