@@ -57,7 +57,7 @@ class SimArm:
         base_jac = jac if base.identity else np.vstack([base.vector_from_world(jac[:3]),
                                                         base.vector_from_world(jac[3:])])
         pose = self.controller.tcp_pose(d)
-        wrench_on_robot = _wrench_from_joint_torques(jac, d.qfrc_constraint[self.dof_addrs])
+        wrench_on_robot = _wrench_from_joint_torques(jac, d.qfrc_constraint[self.dof_addrs] + self._pushed(d))
         rot_t = d.site_xmat[self._tcp].reshape(3, 3).T
         force = -rot_t @ wrench_on_robot[:3]
         torque = -rot_t @ wrench_on_robot[3:]
@@ -72,6 +72,17 @@ class SimArm:
             jacobian=base_jac,
             timestamp=float(d.time),
         )
+
+    def _pushed(self, d: mujoco.MjData) -> np.ndarray | float:
+        """Joint torques of forces applied to bodies (``xfrc_applied``: simulated pushes, see
+        :mod:`hilserl_bench.envs.disturbed_env`), which a real arm's torque sensors would feel too."""
+        if not d.xfrc_applied.any():
+            return 0.0
+        qfrc = np.zeros(self._model.nv)
+        for body in np.flatnonzero(np.any(d.xfrc_applied != 0.0, axis=1)):
+            mujoco.mj_applyFT(self._model, d, d.xfrc_applied[body, :3].copy(), d.xfrc_applied[body, 3:].copy(),
+                              d.xipos[body].copy(), int(body), qfrc)
+        return qfrc[self.dof_addrs]
 
     def set_gripper(self, closed: bool) -> None:
         """Binary gripper command: close onto whatever is between the fingers, or open fully."""

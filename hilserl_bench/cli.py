@@ -68,6 +68,9 @@ class RolloutCmd:
     """Print one JSON object instead of a table (the same keys as `eval --json`)."""
     robot: Annotated[BackendOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=BackendOptions)
     """Which robot runs the task (`--backend real --robot-url URL` for hardware or the emulator)."""
+    disturb: str | None = None
+    """Roll out under a disturbance kind of the task (simulator only): a kind name, `all` (every kind beside
+    the undisturbed run) or `list` (print the kinds); see docs/robustness.md."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,10 @@ def _rollout(cmd: RolloutCmd) -> int:
 
     registry.task_class(cmd.task)
     check_positive(cmd.episodes, "--episodes")
+    if cmd.disturb is not None:
+        from hilserl_bench.robustness_cli import rollout_disturbed
+
+        return rollout_disturbed(cmd)
     obs_mode = resolve_obs_mode(cmd.obs_mode, cmd.robot, cmd.task)
     if cmd.video is not None:
         check_video_path(cmd.video)

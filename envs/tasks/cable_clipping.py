@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props import cable as usb_cable
@@ -72,6 +73,13 @@ class CableClipping(Task):
     task_id = "cable_clipping"
     description = "Press a held USB cable (16-segment cable plugin) into a snap-in clip past two sprung lips"
     cameras = ("wrist_1", "wrist_2")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(15.0, 25.0), duration_s=0.2, window_s=(0.3, 1.5)),
+        "push_cable": dist.CablePush(bodies=usb_cable.segment_names(CABLE_PREFIX, CABLE.segments)[3:10],
+            magnitude_n=(1.0, 3.0), duration_s=0.1, window_s=(0.3, 1.5)),
+        "lighting": dist.VisualChange(window_s=(0.3, 1.5)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     learned_gripper = True
     config_cls = CableClippingConfig
 

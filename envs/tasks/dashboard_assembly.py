@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.dual_arm_task import DualArmTask, down_pose
@@ -67,6 +68,13 @@ class DashboardAssembly(DualArmTask):
     task_id = "dashboard_assembly"
     description = "Two arms carry a wide dashboard panel and press it onto two snap-fit clips"
     cameras = ("left/wrist_1", "right/wrist_1", "side")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
+            duration_s=0.2, window_s=(1.0, 5.0)),
+        "move_object": dist.MoveBody(body="panel", distance_mm=(10.0, 30.0), window_s=(0.2, 1.0)),
+        "lighting": dist.VisualChange(window_s=(1.0, 5.0)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     learned_gripper = True
     config_cls = DashboardAssemblyConfig
 

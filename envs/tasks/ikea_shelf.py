@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.cell import DualArmCellConfig
@@ -323,6 +324,12 @@ class SidePanel1(IkeaShelfStage):
     task_id = "side_panel_1"
     description = "Two arms fit an IKEA side panel onto two 8 mm dowels in the base board"
     cameras = ("left/wrist_1", "right/wrist_1", "side")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
+            duration_s=0.2, window_s=(0.3, 1.2)),
+        "lighting": dist.VisualChange(window_s=(0.3, 1.2)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     part = "side_panel_1"
 
 
@@ -333,6 +340,12 @@ class SidePanel2(IkeaShelfStage):
     task_id = "side_panel_2"
     description = "Two arms fit the second IKEA side panel beside the first, onto two 8 mm dowels"
     cameras = ("left/wrist_1", "right/wrist_1", "side")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
+            duration_s=0.2, window_s=(0.3, 1.2)),
+        "lighting": dist.VisualChange(window_s=(0.3, 1.2)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     part = "side_panel_2"
     earlier = ("side_panel_1",)
 
@@ -344,6 +357,12 @@ class TopPanel(IkeaShelfStage):
     task_id = "top_panel"
     description = "Two arms fit the IKEA top panel's four dowels into both side panels"
     cameras = ("side_front", "side_left", "side_right")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
+            duration_s=0.2, window_s=(0.3, 1.2)),
+        "lighting": dist.VisualChange(window_s=(0.3, 1.2)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     part = "top_panel"
     earlier = ("side_panel_1", "side_panel_2")
     config_cls = TopPanelConfig

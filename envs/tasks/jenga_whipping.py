@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props.held_tool import add_grip_weld
@@ -127,6 +128,13 @@ class JengaWhipping(Task):
     task_id = "jenga_whipping"
     description = "Lash a block out of an 18-layer Jenga tower with a hand-held whip (wrench control: Fx, Fz, tau_z)"
     cameras = ("wrist_1", "side")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(10.0, 20.0), duration_s=0.1, window_s=(0.2, 1.0)),
+        "push_whip": dist.CablePush(bodies=("whip_03", "whip_05", "whip_07"), magnitude_n=(1.0, 3.0),
+            duration_s=0.1, window_s=(0.2, 1.0)),
+        "lighting": dist.VisualChange(window_s=(0.2, 1.0)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     control_mode = "wrench"
     wrench_axes = (0, 2, 5)
     joint_proprio = True

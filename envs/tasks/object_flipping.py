@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props.held_tool import add_grip_weld
@@ -80,6 +81,12 @@ class ObjectFlipping(Task):
     task_id = "object_flipping"
     description = "Turn an egg over in a hand-held pan (wrench control: Fx, Fz, tau_y)"
     cameras = ("wrist_1", "side")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(10.0, 20.0), duration_s=0.1, window_s=(0.5, 2.5)),
+        "move_object": dist.MoveBody(body="egg", distance_mm=(5.0, 15.0), window_s=(0.5, 2.5)),
+        "lighting": dist.VisualChange(window_s=(0.5, 2.5)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     control_mode = "wrench"
     wrench_axes = (0, 2, 4)
     joint_proprio = True

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.dual_arm_task import DualArmTask, down_pose
@@ -73,6 +74,13 @@ class ObjectHandover(DualArmTask):
     task_id = "object_handover"
     description = "Left arm picks a bar, hands it over the divider to the right arm, which places it on a pad"
     cameras = ("left/wrist_1", "right/wrist_1", "side")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
+            duration_s=0.2, window_s=(1.0, 7.0)),
+        "move_object": dist.MoveBody(body="bar", distance_mm=(10.0, 30.0), window_s=(0.2, 1.0)),
+        "lighting": dist.VisualChange(window_s=(1.0, 7.0)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     learned_gripper = True
     config_cls = ObjectHandoverConfig
 

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props.motherboard import DimmSlotConfig, DimmSlotNames, add_motherboard
@@ -81,6 +82,13 @@ class RamInsertion(Task):
     task_id = "ram_insertion"
     description = "Press a grasped RAM stick into a DIMM slot (0.25 mm clearance, spring contact bed)"
     cameras = ("wrist_1", "wrist_2")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(15.0, 25.0), duration_s=0.2, window_s=(0.3, 1.2)),
+        "move_target": dist.MoveBody(body="dimm_slot", distance_mm=(2.0, 5.0), window_s=(0.3, 1.2)),
+        "shift_in_grasp": dist.ShiftInGrasp(body="ram_stick", distance_mm=(1.0, 3.0), axes=(0, 2), window_s=(0.3, 1.2)),
+        "lighting": dist.VisualChange(window_s=(0.3, 1.2)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     learned_gripper = False
     config_cls = RamInsertionConfig
 

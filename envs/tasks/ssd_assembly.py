@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props import m2_ssd as m2
@@ -83,6 +84,12 @@ class SsdAssembly(Task):
     task_id = "ssd_assembly"
     description = "Insert a grasped M.2 SSD at 20 deg (0.15-0.25 mm clearance, key-M) and lay it on the standoff"
     cameras = ("wrist_1", "wrist_2", "side")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(15.0, 25.0), duration_s=0.2, window_s=(0.5, 3.0)),
+        "shift_in_grasp": dist.ShiftInGrasp(body="m2_ssd", distance_mm=(1.0, 3.0), axes=(0,), window_s=(0.5, 3.0)),
+        "lighting": dist.VisualChange(window_s=(0.5, 3.0)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     learned_gripper = False
     config_cls = SsdAssemblyConfig
 

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props import usb
@@ -106,6 +107,12 @@ class UsbInsertion(Task):
     task_id = "usb_insertion"
     description = "Pick a free USB-A plug from the table and insert it into a port (0.25 mm clearance)"
     cameras = ("wrist_1", "wrist_2", "side")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(15.0, 25.0), duration_s=0.2, window_s=(0.5, 3.0)),
+        "move_object": dist.MoveBody(body="usb_plug", distance_mm=(10.0, 30.0), window_s=(0.2, 1.0)),
+        "lighting": dist.VisualChange(window_s=(0.5, 3.0)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     learned_gripper = True
     config_cls = UsbInsertionConfig
 

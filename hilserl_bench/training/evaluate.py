@@ -69,13 +69,16 @@ class AgentPolicy:
 
 
 def evaluate_run(run_dir: Path, episodes: int = DEFAULT_EPISODES, seed: int = 10_000, deterministic: bool = True,
-                 robot: BackendOptions | None = None, progress: bool = False) -> dict[str, Any]:
+                 robot: BackendOptions | None = None, progress: bool = False, disturb: str | None = None,
+                 records: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Success rate, mean steps, mean cycle time (s, over successes) and the rest of rollout's summary.
 
     The figures come from :func:`~hilserl_bench.rollout.run_episodes` and
     :func:`~hilserl_bench.rollout.summarize`, so ``eval --json`` and ``rollout --json``
     share their keys. Evaluation seeds start at 10 000 so they never coincide with
-    training episodes.
+    training episodes. ``disturb`` (a kind of the task's ``disturbances``, or ``none``) runs the episodes
+    under that disturbance (simulator only, :mod:`hilserl_bench.robustness`), adding its fields to the
+    report and one record per episode to ``records``.
     """
     from tqdm import tqdm
 
@@ -89,11 +92,18 @@ def evaluate_run(run_dir: Path, episodes: int = DEFAULT_EPISODES, seed: int = 10
         policy = AgentPolicy(load_policy(run_dir, env), deterministic)
         ended = ClassifierEnds(env) if cfg.reward_model.reward == "classifier" else env
         with tqdm(total=episodes, unit="ep", desc=f"eval {cfg.task}", disable=not progress, file=sys.stderr) as bar:
-            results = run_episodes(ended, policy, episodes, seed, progress=bar)
+            if disturb is None:
+                results = run_episodes(ended, policy, episodes, seed, progress=bar)
+            else:
+                from hilserl_bench.robustness import run_disturbed, summarize_disturbed
+
+                results, recs = run_disturbed(ended, policy, disturb, episodes, seed, progress=bar)
+                (records if records is not None else []).extend(recs)
     finally:
         env.close()
+    summary = summarize(results) if disturb is None else summarize_disturbed(disturb, results, recs)
     report = {"run": str(run_dir), "task": cfg.task, "agent": cfg.agent, "obs_mode": cfg.obs_mode, "seed": seed,
-              "deterministic": deterministic, **summarize(results)}
+              "deterministic": deterministic, **summary}
     if ended is not env:
         report["classifier_ended_rate"] = ended.fired / episodes  # success_rate stays the simulator's truth
     return report
@@ -134,9 +144,16 @@ class EvalCmd:
     """Print one JSON object (the same keys as `rollout --json`)."""
     robot: Annotated[BackendOptions, tyro.conf.OmitArgPrefixes] = field(default_factory=BackendOptions)
     """Which robot to evaluate on (`--backend real --robot-url URL` for hardware or the emulator)."""
+    disturb: str | None = None
+    """Evaluate under a disturbance kind of the task (simulator only): a kind name, `all` (every kind beside
+    the undisturbed run) or `list` (print the kinds); see docs/robustness.md."""
 
     def run(self) -> int:
         check_positive(self.episodes, "--episodes")
+        if self.disturb is not None:
+            from hilserl_bench.robustness_cli import eval_disturbed
+
+            return eval_disturbed(self)
         if not Path(self.run_dir).is_dir():
             raise UserFacingError(f"--run {self.run_dir} is not a folder; give the --out folder of a training run")
         trained = TrainConfig.load(self.run_dir)
