@@ -254,5 +254,9 @@ class JengaWhipping(Task):
             return ((), ())
         return (self._tower.free_blocks, tuple(block_name(*key) for key in self._offsets))
 
+    def lash_geoms(self) -> tuple[str, ...]:
+        """The whip's lash geoms (for contact probes)."""
+        return self._whip.geoms if self._whip is not None else ()
+
     def tracked_bodies(self) -> tuple[str, ...]:
         return ("jenga_base", *(name for _, name in self._free_keys()), TIP_SEGMENT, "whip")
