@@ -61,7 +61,8 @@ COAST = 0.45
 K_POS, D_POS = 100.0, 40.0
 """Hand servo on top of the box PD (200 N/m, 20 N s/m) at 10 Hz: with the ~7 kg effective hand mass this is
 damped near 0.65. The earlier 300 / 30 (damping ~0.25) let the hand swing +/-1 cm for a second, the lash swayed
-with it and the snap came late (57 of 60 seeds won with these gains against 42 of 50 with those)."""
+with it and the snap came late (these gains won 57 of 60 seeds; those 42 of 50, measured before the lash took
+the blocks' solref, so the two figures are not a clean comparison)."""
 K_YAW, D_YAW = 3.0, 0.6
 
 
