@@ -61,17 +61,18 @@ def test_full_length_episode_rewarded_only_at_the_end_and_the_lash_never_tunnels
     expert = make_expert(env)
     obs, _ = env.reset(seed=2)  # a seed the expert wins (benchmarks/dynamic_checks.py has its rate)
     expert.reset(np.random.default_rng(2))
-    lash = {m.geom(name).id for name in task.lash_geoms()}
-    blocks = {m.geom(name).id for name in task.tight_fit_geoms()[1]}
+    lash = np.isin(np.arange(m.ngeom), [m.geom(name).id for name in task.lash_geoms()])
+    blocks = np.isin(np.arange(m.ngeom), [m.geom(name).id for name in task.tight_fit_geoms()[1]])
     advance, nearest = backend.advance, [np.inf]
 
     def advance_watching_contacts(nstep: int) -> float:
         deepest = 0.0
         for _ in range(nstep):
             deepest = max(deepest, advance(1))
-            for c in d.contact[:d.ncon]:
-                if {c.geom1, c.geom2} & lash and {c.geom1, c.geom2} & blocks:
-                    nearest[0] = min(nearest[0], float(c.dist))
+            g1, g2 = d.contact.geom1, d.contact.geom2
+            pairs = (lash[g1] & blocks[g2]) | (lash[g2] & blocks[g1])
+            if pairs.any():
+                nearest[0] = min(nearest[0], float(d.contact.dist[pairs].min()))
         return deepest
 
     backend.advance = advance_watching_contacts
