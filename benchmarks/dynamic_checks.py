@@ -7,9 +7,10 @@ deepest penetration over every physics step, and ``bench env`` speed figures. Ta
 specific: flipping prints the end effector's measured effective mass and the largest
 downward braking the official clamps allow (why the egg rolls over rather than being
 tossed); Jenga prints the tower's drift left alone for 10 s (sleep off) and the lash
-tip's peak speed in the expert's snap.
+tip's peak speed in the expert's snap and how deep the lash gets into a block in it (0 when every
+lash-block contact stays at positive distance: the lash's contact margin stops tunnelling).
 
-    .venv/bin/python benchmarks/dynamic_checks.py --task object_flipping --episodes 100 [--json]
+    .venv/bin/python benchmarks/dynamic_checks.py --task jenga_whipping --episodes 100 --json --out benchmarks/results
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import mujoco
@@ -26,6 +28,7 @@ import numpy as np
 import hilserl_bench as hb
 from hilserl_bench.bench_env import bench_env
 from hilserl_bench.envs.experts import make_expert
+from hilserl_bench.training.checkpoint import write_json_atomic
 
 TASKS = ("object_flipping", "jenga_whipping")
 
@@ -101,7 +104,7 @@ def flipping_extras() -> dict[str, float]:
 
 
 def jenga_extras() -> dict[str, float]:
-    """Tower drift over 10 s awake, and the lash tip's peak speed during the expert's seed-0 snap."""
+    """Tower drift over 10 s awake; the lash tip's peak speed and deepest lash-block contact in the seed-0 snap."""
     env = hb.make("jenga_whipping", obs_mode="state")
     backend = env.unwrapped.backend
     m, d = backend.model, backend.data
@@ -116,23 +119,31 @@ def jenga_extras() -> dict[str, float]:
     drift = d.xpos[tower] - start
     m.opt.enableflags = flags
     tip = m.site("whip_tip").id
+    lash = {m.geom(name).id for name in env.unwrapped.task.lash_geoms()}
+    blocks = {m.geom(name).id for name in env.unwrapped.task.tight_fit_geoms()[1]}
+    nearest = np.inf
     expert = make_expert(env)
     obs, _ = env.reset(seed=0)
     expert.reset(np.random.default_rng(0))
     peak, vel = 0.0, np.zeros(6)
     arm = backend.arms[0]
-    for _ in range(8):
+    for _ in range(env.unwrapped.task.config.max_steps):
         arm.set_wrench(env.unwrapped.task.action_to_wrench(expert.act(obs)))
         for n in backend._chunks:
             arm.controller.refresh(d, n * m.opt.timestep)
-            mujoco.mj_step(m, d, nstep=n)
-            mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_SITE, tip, vel, 0)
-            peak = max(peak, float(np.linalg.norm(vel[3:])))
+            for _ in range(n):
+                mujoco.mj_step(m, d)
+                mujoco.mj_objectVelocity(m, d, mujoco.mjtObj.mjOBJ_SITE, tip, vel, 0)
+                peak = max(peak, float(np.linalg.norm(vel[3:])))
+                for c in d.contact[:d.ncon]:
+                    if {c.geom1, c.geom2} & lash and {c.geom1, c.geom2} & blocks:
+                        nearest = min(nearest, float(c.dist))
         obs = _observe(env)
     env.close()
     return {"tower_lateral_drift_10s_mm": float(np.abs(drift[:, :2]).max() * 1e3),
             "tower_sink_10s_mm": float(np.abs(drift[:, 2]).max() * 1e3),
-            "awake_tower_physics_steps_per_s": awake_rate, "snap_tip_peak_speed_m_s": peak}
+            "awake_tower_physics_steps_per_s": awake_rate, "snap_tip_peak_speed_m_s": peak,
+            "snap_lash_into_block_mm": max(0.0, -nearest * 1e3)}
 
 
 def _observe(env) -> dict[str, Any]:
@@ -164,11 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--episodes", type=int, default=100, help="episodes for the expert and random policy")
     parser.add_argument("--noise-episodes", type=int, default=30, help="episodes per noise level and open loop")
     parser.add_argument("--json", action="store_true", help="print one JSON object per task")
+    parser.add_argument("--out", type=Path, help="also write each task's figures to OUT/dynamic_checks_<task>.json")
     args = parser.parse_args(argv)
     if args.episodes < 1 or args.noise_episodes < 1:
         parser.error("--episodes and --noise-episodes must be >= 1")
     for task in args.task or TASKS:
         result = check(task, args.episodes, args.noise_episodes)
+        if args.out is not None:
+            args.out.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(args.out / f"dynamic_checks_{task}.json",
+                              {**result, "episodes_arg": args.episodes, "noise_episodes_arg": args.noise_episodes})
         if args.json:
             print(json.dumps(result), flush=True)
         else:

@@ -51,11 +51,31 @@ def test_toppled_tower_is_not_success():
     assert not task.evaluate(tower_scene(task, {TARGET: np.array([0.0, 0.08, -0.2])}, base=tilted), ()).success
 
 
-def test_full_length_episode_rewarded_only_at_the_end():
+def test_full_length_episode_rewarded_only_at_the_end_and_the_lash_never_tunnels():
+    """The expert's episode runs 20 steps, is paid only at the last; at every physics step of it, every
+    lash-block contact stays outside the block (the snapping tip crosses 12 mm per step: without the lash's
+    contact margin it was first seen up to 9 mm inside the target)."""
     env = hilserl_bench.make("jenga_whipping", obs_mode="state")
+    backend, task = env.unwrapped.backend, env.unwrapped.task
+    m, d = backend.model, backend.data
     expert = make_expert(env)
-    obs, _ = env.reset(seed=2)  # a seed the expert wins (it wins ~3 in 4)
+    obs, _ = env.reset(seed=2)  # a seed the expert wins (benchmarks/dynamic_checks.py has its rate)
     expert.reset(np.random.default_rng(2))
+    lash = np.isin(np.arange(m.ngeom), [m.geom(name).id for name in task.lash_geoms()])
+    blocks = np.isin(np.arange(m.ngeom), [m.geom(name).id for name in task.tight_fit_geoms()[1]])
+    advance, nearest = backend.advance, [np.inf]
+
+    def advance_watching_contacts(nstep: int) -> float:
+        deepest = 0.0
+        for _ in range(nstep):
+            deepest = max(deepest, advance(1))
+            g1, g2 = d.contact.geom1, d.contact.geom2
+            pairs = (lash[g1] & blocks[g2]) | (lash[g2] & blocks[g1])
+            if pairs.any():
+                nearest[0] = min(nearest[0], float(d.contact.dist[pairs].min()))
+        return deepest
+
+    backend.advance = advance_watching_contacts
     rewards, ends = [], []
     for _ in range(20):
         obs, reward, term, trunc, info = env.step(expert.act(obs))
@@ -63,6 +83,8 @@ def test_full_length_episode_rewarded_only_at_the_end():
         ends.append(term or trunc)
     assert ends == [False] * 19 + [True]
     assert rewards[:-1] == [0.0] * 19 and rewards[-1] == 1.0 and info["target_out"] == 1.0
+    print(f"closest lash-block contact: {nearest[0] * 1e3:.2f} mm")
+    assert -2e-4 < nearest[0] < 0.012, "the lash must meet a block (within its margin) and never sink into it"
     env.close()
 
 

@@ -34,6 +34,19 @@ MIN_STIFFNESS = 0.004
 DAMPING_RATIO = 0.03
 """Joint damping = DAMPING_RATIO * stiffness + 3e-4 N m s/rad."""
 ARMATURE = 1e-5
+LASH_MARGIN = 0.012
+"""Contact margin (m) of the lash geoms. The tip crosses up to 12 mm per 2 ms physics step in a snap, three
+times its diameter: with no margin it was first seen 6 to 9 mm inside a block's end face and pushed out through
+the top or bottom face, so whether a strike pried the block out or slid over it was decided by where the
+tunnelling left the tip. With a margin the contact enters the solver before the surfaces meet; MuJoCo's
+contact reference (-b v - k r, r the signed distance) only pushes while the approach is too fast to stop by
+r = 0, so a fast tip is braked at the face instead of inside it, and a slow or resting one feels nothing
+until ~0.2 mm (the lash's contacts with blocks stay at positive distance, measured by the strike probe in
+``benchmarks/dynamic_checks.py``)."""
+LASH_SOLREF = (0.004, 1.0)
+LASH_SOLIMP = (0.95, 0.99, 0.0005, 0.5, 2.0)
+"""The blocks' stiff contact parameters (deformables.md). MuJoCo averages a pair's solref, so the default 0.02
+on the lash let the struck tip sink 2.9 mm into a block; with these it stays at positive distance."""
 WHIP_CONTYPE, WHIP_CONAFFINITY = 4, 1
 GRASP_IN_WHIP = np.array([0.03, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
 """Where the fingers hold the handle, in the whip frame (3 cm from the handle's back end)."""
@@ -79,6 +92,8 @@ def add_whip(spec: mujoco.MjSpec, pose: np.ndarray, prefix: str = "") -> WhipNam
                              size=[radius, 0, 0], rgba=list(LEATHER), density=LASH_DENSITY,
                              friction=[0.5, 0.005, 0.0001])
         geom.contype, geom.conaffinity = WHIP_CONTYPE, WHIP_CONAFFINITY
+        geom.margin = LASH_MARGIN
+        geom.solref, geom.solimp = list(LASH_SOLREF), list(LASH_SOLIMP)
         segments.append(name)
         geoms.append(name)
         parent, pos = body, [seg_len, 0.0, 0.0]
