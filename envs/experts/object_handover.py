@@ -49,7 +49,11 @@ SET_DOWN_XY = (np.array([0.5, 0.2]), np.array([0.5, -0.2]))
 HAND_LEAN = 0.28
 """Angle (rad) the hand leans away from a leaning bar's raised part when it picks it (the box allows 0.3)."""
 LEAN_SHIFT = 0.012
-"""Metres the grasp of a leaning bar moves toward its low end (less than the 2 cm "held" radius)."""
+"""Metres the grasp of a leaning bar moves toward its low end."""
+LEAN_REACH = 0.02
+"""Distance (m) from a leaning bar's grasp at which the hand closes: its raised part stops the hand ~1 cm short."""
+HELD_RADIUS = (0.02, 0.035)
+"""(across, along) the bar's axis (m): how far from a hand's grasp point its TCP may be while holding the bar."""
 GRIP_WEIGHT = 0.05
 """Metres of progress distance per unit of normalised gripper opening still to go (closing or opening)."""
 
@@ -92,7 +96,9 @@ class ObjectHandoverExpert(Expert):
                 goals[1], grip[1] = pick_action(tcps[1], task.grasp_pose(bar, 1), states[1].gripper_pos)
         elif phase in ("left pick", "right pick"):
             i = 0 if phase == "left pick" else 1
-            goals[i], grip[i] = pick_action(tcps[i], self._pick_pose(bar, i), states[i].gripper_pos)
+            pose = self._pick_pose(bar, i)
+            reach = LEAN_REACH if _leaning_end(pose[:3] - bar[:3]) else PICK_TOLERANCE[0]
+            goals[i], grip[i] = pick_action(tcps[i], pose, states[i].gripper_pos, reach)
         elif phase == "set down":
             i = 0 if self._holds(0, states[0].gripper_pos, tcps[0], bar) else 1
             goals[i], grip[i] = _set_down(tcps[i], bar, i)
@@ -166,16 +172,25 @@ class ObjectHandoverExpert(Expert):
         grasp = self.task.grasp_pose(bar, arm)
         end = grasp[:3] - bar[:3]
         end /= np.linalg.norm(end)
-        if end[2] > -np.sin(SET_DOWN_TILT):
+        if not _leaning_end(end):
             return grasp
         plan = np.array([end[0], end[1], 0.0]) / max(float(np.linalg.norm(end[:2])), 1e-9)
         turn = np.cross([0.0, 0.0, 1.0], plan) * HAND_LEAN
         return np.concatenate([grasp[:3] + LEAN_SHIFT * end, geo.quat_mul(geo.rotvec_to_quat(turn), grasp[3:])])
 
     def _holds(self, arm: int, opening: float, tcp: np.ndarray, bar: np.ndarray) -> bool:
+        """Fingers squeezing something the bar's width, the TCP on the bar's axis near this hand's grasp point.
+
+        Measured across and along the axis rather than as one radius, so a bar gripped 2 cm along from
+        the grasp point (a leaning bar grasped low) still counts as held.
+        """
         grasp = self.task.grasp_pose(bar, arm)
+        axis = (grasp[:3] - bar[:3]) / props.GRASP_OFFSET
+        offset = tcp[:3] - grasp[:3]
+        along = float(offset @ axis)
+        across = float(np.linalg.norm(offset - along * axis))
         squeezing = HELD_OPENING[0] < opening < HELD_OPENING[1]
-        return bool(squeezing and np.linalg.norm(tcp[:3] - grasp[:3]) < 0.02)
+        return bool(squeezing and across < HELD_RADIUS[0] and abs(along) < HELD_RADIUS[1])
 
     def _place(self, tcp: np.ndarray, bar: np.ndarray) -> tuple[np.ndarray, float]:
         above = np.array([*TARGET_XY, props.BAR_REST_Z + 0.05])
@@ -189,6 +204,11 @@ class ObjectHandoverExpert(Expert):
         return tcp, OPEN
 
 
+def _leaning_end(end: np.ndarray) -> bool:
+    """Whether the direction ``end`` from the bar's centre to a grasp points down more than :data:`SET_DOWN_TILT`."""
+    return bool(end[2] < -np.sin(SET_DOWN_TILT) * np.linalg.norm(end))
+
+
 def _bottom(bar: np.ndarray) -> float:
     """Height (m) of the bar's lowest point above the table (its lower end when tilted)."""
     rot = geo.quat_to_mat(bar[3:])
@@ -196,11 +216,17 @@ def _bottom(bar: np.ndarray) -> float:
 
 
 def _set_down(tcp: np.ndarray, bar: np.ndarray, arm: int) -> tuple[np.ndarray, float]:
-    """Lower a bar held tilted onto the table away from the divider and let go, so it falls flat to be picked again."""
+    """Lower a bar held tilted onto the table and drag it along the table away from the divider.
+
+    A bar leaning on the divider, held by its low end, flattens as it is dragged (its top slides
+    down the divider; the grasp pivots); one tilted in the air pivots flat as its low end touches
+    down. If it is still tilted on the spot, let go so it falls flat to be picked again.
+    """
     goal = tcp.copy()
     goal[:2] += SET_DOWN_XY[arm] - bar[:2]
     goal[2] -= _bottom(bar) - 0.002
-    return goal, (OPEN if _bottom(bar) < 0.006 else CLOSE)
+    there = np.linalg.norm(bar[:2] - SET_DOWN_XY[arm]) < 0.03
+    return goal, (OPEN if there and _bottom(bar) < 0.006 else CLOSE)
 
 
 def _lift_first(bar: np.ndarray, centre: np.ndarray) -> np.ndarray:
@@ -259,22 +285,23 @@ def level(bar_quat: np.ndarray) -> np.ndarray:
     return geo.quat_mul(geo.rotvec_to_quat(turn / np.linalg.norm(turn) * angle), bar_quat)
 
 
-def pick_action(tcp: np.ndarray, grasp: np.ndarray, opening: float = 1.0) -> tuple[np.ndarray, float]:
-    """Hover above the grasp, align, descend, close once there.
+def pick_action(tcp: np.ndarray, grasp: np.ndarray, opening: float = 1.0,
+                reach: float = PICK_TOLERANCE[0]) -> tuple[np.ndarray, float]:
+    """Hover above the grasp, align, descend, close once within ``reach`` (m) of it.
 
     Hysteresis: once the fingers have started closing (``opening`` below 0.9, but not shut on
-    nothing) it keeps closing while the TCP stays within 15 mm, so action noise cannot make it
-    flip between opening and closing.
+    nothing) it keeps closing while the TCP stays within ``reach`` + 5 mm, so action noise cannot
+    make it flip between opening and closing.
     """
-    if 0.2 < opening < 0.9 and np.linalg.norm(tcp[:3] - grasp[:3]) < 0.015:
+    if 0.2 < opening < 0.9 and np.linalg.norm(tcp[:3] - grasp[:3]) < reach + 0.005:
         return grasp, CLOSE
     hover = grasp.copy()
     hover[2] += HOVER
     lateral = np.linalg.norm(tcp[:2] - grasp[:2])
     angle = np.linalg.norm(geo.orientation_error(tcp[3:], grasp[3:]))
-    if lateral > PICK_TOLERANCE[0] or angle > PICK_TOLERANCE[1]:
+    if lateral > reach or angle > PICK_TOLERANCE[1]:
         return (hover if tcp[2] > grasp[2] + 0.02 else _raise(tcp, hover)), OPEN
-    if np.linalg.norm(tcp[:3] - grasp[:3]) > PICK_TOLERANCE[0]:
+    if np.linalg.norm(tcp[:3] - grasp[:3]) > reach:
         return grasp, OPEN
     return grasp, CLOSE
 
