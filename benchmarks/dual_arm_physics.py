@@ -10,7 +10,9 @@
   of the random policy (which opens and closes both hands at random poses), with the part's
   speed and the workspace checked after every physics step, not only at env steps.
 * **Peak F/T**: per episode, the larger arm's |tcp_force| at any physics step and as the
-  policy samples it (at env steps), for the expert, random and adversarial policies.
+  policy samples it (at env steps), for the expert, random and adversarial policies, with the
+  impedance controller's own translational spring (reference-limited) and damper forces at
+  that step: a peak far above them is a contact impact, not the controller pushing.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class PhysicsWatch:
 
     def clear(self) -> None:
         self.speed, self.force, self.left = 0.0, 0.0, False
+        self.spring_at_peak, self.damper_at_peak = 0.0, 0.0
+        """Largest arm's translational spring (clipped) and damper force (N) at the step of the force peak."""
 
     def _step_each(self, nstep: int) -> float:
         deepest = 0.0
@@ -55,7 +59,12 @@ class PhysicsWatch:
             p = d.xpos[self.body]
             self.left |= bool(np.any(p < WORKSPACE.low) or np.any(p > WORKSPACE.high))
             if self.forces:
-                self.force = max(self.force, *(float(np.linalg.norm(a.get_state().force)) for a in self.backend.arms))
+                force = max(float(np.linalg.norm(a.get_state().force)) for a in self.backend.arms)
+                if force > self.force:
+                    self.force = force
+                    springs = [a.controller.spring_actuators[:3] for a in self.backend.arms]
+                    self.spring_at_peak = max(float(np.linalg.norm(d.actuator_force[i])) for i in springs)
+                    self.damper_at_peak = max(float(np.linalg.norm(d.actuator_force[i + 1])) for i in springs)
         return deepest
 
     def close(self) -> None:
@@ -79,17 +88,20 @@ def watched_rollout(env: Any, policy: Any, episodes: int, seed: int, task_id: st
                 sampled = max(sampled, *(float(np.linalg.norm(state[f"{a}/tcp_force"])) for a in ("left", "right")))
                 if term or trunc:
                     break
-            rows.append((bool(info["succeed"]), watch.speed, watch.left, watch.force, sampled))
+            rows.append((bool(info["succeed"]), watch.speed, watch.left, watch.force, sampled,
+                         watch.spring_at_peak, watch.damper_at_peak))
     finally:
         watch.close()
-    ok, speed, left, force, sampled = (np.array(c) for c in zip(*rows, strict=True))
+    ok, speed, left, force, sampled, spring, damper = (np.array(c) for c in zip(*rows, strict=True))
     out = {"episodes": episodes, "success_rate": float(ok.mean()), "max_object_speed_mps": float(speed.max()),
            "episodes_over_2mps": int((speed > LAUNCH_SPEED).sum()), "left_workspace": int(left.sum())}
     if forces:
         out.update({"peak_ft_every_step_n_median": float(np.median(force)),
                     "peak_ft_every_step_n_max": float(force.max()),
                     "peak_ft_sampled_n_median": float(np.median(sampled)),
-                    "peak_ft_sampled_n_max": float(sampled.max())})
+                    "peak_ft_sampled_n_max": float(sampled.max()),
+                    "controller_spring_n_at_peak_max": float(spring.max()),
+                    "controller_damper_n_at_peak_max": float(damper.max())})
     return out
 
 
