@@ -2,6 +2,7 @@
 
     python benchmarks/dual_arm_checks.py --json                  # both tasks, 100 episodes per policy
     python benchmarks/dual_arm_checks.py --tasks object_handover --episodes 20
+    python benchmarks/dual_arm_checks.py --physics --small 10 --json   # launch, speeds, F/T at every physics step
 
 Per task: expert / random / blind (open-loop replay of the nominal episode) / naive success
 over seeded episodes; deepest penetration (sampled like ``info["penetration"]``) for the
@@ -25,6 +26,7 @@ import tyro
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from dual_arm_physics import check_physics  # noqa: E402
 from dual_arm_policies import OpenLoopReplay, naive_policy  # noqa: E402
 
 import hilserl_bench as hb  # noqa: E402
@@ -52,6 +54,8 @@ class Checks:
     """First episode seed."""
     json: bool = False
     """Print one JSON object instead of a table."""
+    physics: bool = False
+    """Run only the every-physics-step checks of ``dual_arm_physics.py`` (launch, speeds, peak F/T)."""
 
 
 class Adversarial(RandomPolicy):
@@ -182,8 +186,15 @@ def check_task(task_id: str, c: Checks) -> dict[str, Any]:
     return out
 
 
+def check_physics_only(task_id: str, c: Checks) -> dict[str, Any]:
+    env = hb.make(task_id, obs_mode="state")
+    out = {"task": task_id, **check_physics(env, task_id, c.small, c.seed)}
+    env.close()
+    return out
+
+
 def main(c: Checks) -> int:
-    results = [check_task(t, c) for t in c.tasks]
+    results = [(check_physics_only if c.physics else check_task)(t, c) for t in c.tasks]
     if c.json:
         print(json.dumps(results, indent=1))
     else:

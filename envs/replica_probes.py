@@ -52,16 +52,19 @@ def control_period(backend: SimBackend, watch: Callable[[], None]) -> None:
 
 
 def grasp_launch_trial(env, body: str, grasp_pose: np.ndarray, *, settle_steps: int = 12, close_steps: int = 8,
-                       lift_steps: int = 10, lift_to: float = 0.06) -> LaunchTrial:
+                       lift_steps: int = 10, lift_to: float = 0.06, arm_index: int = 0,
+                       workspace=None) -> LaunchTrial:
     """Teleport the open hand 3 cm above ``grasp_pose``, servo down to it, close, lift to ``lift_to`` (m).
 
     ``env`` is a reset raw :class:`FrankaEnv` on the simulator; ``grasp_pose`` is the
-    (possibly off, tilted or turned) TCP pose at which the fingers close.
+    (possibly off, tilted or turned) TCP pose at which the fingers close, in the base frame of
+    arm ``arm_index`` (two-arm cells: the other arm holds still). ``workspace`` (a box with
+    ``low`` / ``high`` in the world) defaults to the task's own.
     """
     raw = env.unwrapped
     backend: SimBackend = raw.backend
     m, d = backend.model, backend.data
-    arm = backend.arms[0]
+    arm = backend.arms[arm_index]
     body_id = m.body(body).id
     dof = int(m.jnt_dofadr[m.body(body).jntadr[0]])
     above = grasp_pose.copy()
@@ -70,8 +73,8 @@ def grasp_launch_trial(env, body: str, grasp_pose: np.ndarray, *, settle_steps: 
     d.qvel[arm.dof_addrs] = 0.0
     mujoco.mj_forward(m, d)
     arm.controller.hold(d, above)
-    workspace = raw.task.workspace()
-    box = raw.task.safety_box
+    workspace = raw.task.workspace() if workspace is None else workspace
+    box = raw.task.arm_safety_boxes[arm_index] if len(backend.arms) > 1 else raw.task.safety_box
     stats = {"speed": 0.0, "spin": 0.0, "min_z": np.inf, "inside": True}
     com_offset = d.xipos[body_id] - d.xpos[body_id]
 

@@ -14,10 +14,6 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
         "after a mid-plan disturbance the rolling egg is recovered in 3 of 6 episodes (bar 65%); issue 10",
     ("test_the_experts_own_episodes_never_look_stalled", "object_flipping"):
         "the expert brakes the rolling egg for 34 steps without a per-phase progress measure; issue 10",
-    ("test_expert_recovers_when_the_policy_flails_mid_plan", "object_handover"):
-        "after a mid-plan disturbance the expert recovers 0 of 6 handovers (a bar dropped mid-air); issue 9",
-    ("test_the_experts_own_episodes_never_look_stalled", "object_handover"):
-        "the handover's distance measure stands still for 20 steps while the bar changes hands; issue 9",
     ("test_expert_succeeds_and_keeps_penetration_under_1mm", "object_flipping"):
         "the flipping expert is noise-sensitive: 77% at action noise 0.05 (3 of these 5 seeds); issue 10",
     ("test_the_experts_own_episodes_never_look_stalled", "ssd_assembly"):
