@@ -9,8 +9,6 @@ must be removed. Nothing else may be listed here: a new failure is a failing tes
 KNOWN_GAPS: dict[tuple[str, str], str] = {
     ("test_expert_succeeds_and_keeps_penetration_under_1mm", "jenga_whipping"):
         "Jenga expert 58% over 100 episodes (bar 90%); strike penetration 1.8 mm (bar 1 mm); issue 10",
-    ("test_random_policy_rarely_succeeds", "jenga_whipping"):
-        "random whipping knocks the target block out in 5% of 100 episodes (bar < 5%); issue 10",
     ("test_supervisor_takes_over_after_random_steps", "jenga_whipping"):
         "a 20-step one-strike task: after 15 random steps the lash cannot be re-aimed in time; issue 10",
     ("test_the_experts_own_episodes_never_look_stalled", "jenga_whipping"):

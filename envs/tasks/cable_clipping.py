@@ -39,6 +39,7 @@ from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props import cable as usb_cable
 from hilserl_bench.envs.props.cable_clip import CLIP_LENGTH, CableClipNames, add_cable_clip
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.robot_types import ImpedanceParams, uniform_clips
 from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
 
@@ -73,6 +74,8 @@ class CableClipping(Task):
     description = "Press a held USB cable (16-segment cable plugin) into a snap-in clip past two sprung lips"
     cameras = ("wrist_1", "wrist_2")
     learned_gripper = True
+    regression = RegressionThresholds(min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6,
+                                      max_physics_ratio=4.0, episodes=5)
     config_cls = CableClippingConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:

@@ -33,6 +33,7 @@ from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.dual_arm_task import DualArmTask, down_pose
 from hilserl_bench.envs.props import dashboard as dash
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.task import Evaluation, TaskConfig
 
 FRAME_XY = np.array([0.58, 0.0])
@@ -68,6 +69,8 @@ class DashboardAssembly(DualArmTask):
     description = "Two arms carry a wide dashboard panel and press it onto two snap-fit clips"
     cameras = ("left/wrist_1", "right/wrist_1", "side")
     learned_gripper = True
+    regression = RegressionThresholds(min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6,
+                                      max_physics_ratio=4.0, episodes=5)
     config_cls = DashboardAssemblyConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:

@@ -56,6 +56,7 @@ from hilserl_bench.envs.cell import DualArmCellConfig
 from hilserl_bench.envs.dual_arm_task import DOWN, DualArmTask
 from hilserl_bench.envs.props import ikea_shelf as shelf
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.task import Evaluation, TaskConfig
 
 BASE_POSE = np.array([0.5, 0.0, 0.0, *geo.euler_to_quat([0.0, 0.0, np.pi / 2])])
@@ -323,6 +324,8 @@ class SidePanel1(IkeaShelfStage):
     task_id = "side_panel_1"
     description = "Two arms fit an IKEA side panel onto two 8 mm dowels in the base board"
     cameras = ("left/wrist_1", "right/wrist_1", "side")
+    regression = RegressionThresholds(min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6,
+                                      max_physics_ratio=4.0, episodes=5)
     part = "side_panel_1"
 
 
@@ -333,6 +336,8 @@ class SidePanel2(IkeaShelfStage):
     task_id = "side_panel_2"
     description = "Two arms fit the second IKEA side panel beside the first, onto two 8 mm dowels"
     cameras = ("left/wrist_1", "right/wrist_1", "side")
+    regression = RegressionThresholds(min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6,
+                                      max_physics_ratio=4.0, episodes=5)
     part = "side_panel_2"
     earlier = ("side_panel_1",)
 
@@ -346,4 +351,6 @@ class TopPanel(IkeaShelfStage):
     cameras = ("side_front", "side_left", "side_right")
     part = "top_panel"
     earlier = ("side_panel_1", "side_panel_2")
+    regression = RegressionThresholds(min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6,
+                                      max_physics_ratio=4.0, episodes=5)
     config_cls = TopPanelConfig

@@ -55,6 +55,7 @@ from hilserl_bench.envs.props.jenga import (
 from hilserl_bench.envs.props.scene_camera import add_look_at_camera
 from hilserl_bench.envs.props.whip import GRASP_IN_WHIP, LASH_LENGTH, SEGMENTS, WhipNames, add_whip
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
 from hilserl_bench.wrench import WrenchServerParams
 
@@ -131,6 +132,8 @@ class JengaWhipping(Task):
     wrench_axes = (0, 2, 5)
     joint_proprio = True
     full_length = True
+    regression = RegressionThresholds(min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6,
+                                      max_physics_ratio=4.0, episodes=5)
     config_cls = JengaWhippingConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:

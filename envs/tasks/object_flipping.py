@@ -38,6 +38,7 @@ from hilserl_bench.envs.props.held_tool import add_grip_weld
 from hilserl_bench.envs.props.pan import EGG_SEMI_AXES, HANDLE_GRASP_IN_PAN, PAN_HALF, WALL_HEIGHT, PanNames, add_pan
 from hilserl_bench.envs.props.scene_camera import add_look_at_camera
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
 from hilserl_bench.wrench import WrenchServerParams
 
@@ -84,6 +85,8 @@ class ObjectFlipping(Task):
     wrench_axes = (0, 2, 4)
     joint_proprio = True
     intervention_hold_s = 0.5
+    regression = RegressionThresholds(min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6,
+                                      max_physics_ratio=4.0, episodes=5)
     config_cls = ObjectFlippingConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:

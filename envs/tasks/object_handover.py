@@ -33,6 +33,7 @@ from hilserl_bench.envs.dual_arm_task import DualArmTask, down_pose
 from hilserl_bench.envs.franka_model import GRIPPER_MAX_WIDTH
 from hilserl_bench.envs.props import handover as props
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.robot_types import ImpedanceParams
 from hilserl_bench.task import Evaluation, TaskConfig
 
@@ -74,6 +75,8 @@ class ObjectHandover(DualArmTask):
     description = "Left arm picks a bar, hands it over the divider to the right arm, which places it on a pad"
     cameras = ("left/wrist_1", "right/wrist_1", "side")
     learned_gripper = True
+    regression = RegressionThresholds(min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6,
+                                      max_physics_ratio=4.0, episodes=5)
     config_cls = ObjectHandoverConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:

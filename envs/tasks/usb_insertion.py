@@ -51,6 +51,7 @@ from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props import usb
 from hilserl_bench.envs.props.usb import UsbPlugNames, UsbPortNames, add_usb_plug, add_usb_port
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.robot_types import ImpedanceParams
 from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig, Workspace
 
@@ -107,6 +108,8 @@ class UsbInsertion(Task):
     description = "Pick a free USB-A plug from the table and insert it into a port (0.25 mm clearance)"
     cameras = ("wrist_1", "wrist_2", "side")
     learned_gripper = True
+    regression = RegressionThresholds(min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6,
+                                      max_physics_ratio=4.0, episodes=5)
     config_cls = UsbInsertionConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:
