@@ -74,8 +74,9 @@ class CableClipping(Task):
     description = "Press a held USB cable (16-segment cable plugin) into a snap-in clip past two sprung lips"
     cameras = ("wrist_1", "wrist_2")
     learned_gripper = True
-    regression = RegressionThresholds(min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6,
-                                      max_physics_ratio=4.0, episodes=5)
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=None, max_physics_ratio=3.0, episodes=5,
+        bc_skip_reason="1/5 after 600 BC steps on 10 demos (5/5 at 1000 steps, more than the tier's budget)")
     config_cls = CableClippingConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:

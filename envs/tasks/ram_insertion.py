@@ -83,8 +83,8 @@ class RamInsertion(Task):
     description = "Press a grasped RAM stick into a DIMM slot (0.25 mm clearance, spring contact bed)"
     cameras = ("wrist_1", "wrist_2")
     learned_gripper = False
-    regression = RegressionThresholds(min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6,
-                                      max_physics_ratio=4.0, episodes=5)
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6, max_physics_ratio=3.5, episodes=5)
     config_cls = RamInsertionConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:
