@@ -40,6 +40,7 @@ from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props import cable as usb_cable
 from hilserl_bench.envs.props.cable_clip import CLIP_LENGTH, CableClipNames, add_cable_clip
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.robot_types import ImpedanceParams, uniform_clips
 from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
 
@@ -81,6 +82,9 @@ class CableClipping(Task):
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     learned_gripper = True
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=None, max_physics_ratio=3.0, episodes=5,
+        bc_skip_reason="1/5 after 600 BC steps on 10 demos (5/5 at 1000 steps, more than the tier's budget)")
     config_cls = CableClippingConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:

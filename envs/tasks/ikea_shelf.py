@@ -57,6 +57,7 @@ from hilserl_bench.envs.cell import DualArmCellConfig
 from hilserl_bench.envs.dual_arm_task import DOWN, DualArmTask
 from hilserl_bench.envs.props import ikea_shelf as shelf
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.task import Evaluation, TaskConfig
 
 BASE_POSE = np.array([0.5, 0.0, 0.0, *geo.euler_to_quat([0.0, 0.0, np.pi / 2])])
@@ -330,6 +331,8 @@ class SidePanel1(IkeaShelfStage):
         "lighting": dist.VisualChange(window_s=(0.3, 1.2)),
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6, max_physics_ratio=4.0, episodes=5)
     part = "side_panel_1"
 
 
@@ -346,6 +349,8 @@ class SidePanel2(IkeaShelfStage):
         "lighting": dist.VisualChange(window_s=(0.3, 1.2)),
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6, max_physics_ratio=3.5, episodes=5)
     part = "side_panel_2"
     earlier = ("side_panel_1",)
 
@@ -365,4 +370,6 @@ class TopPanel(IkeaShelfStage):
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     part = "top_panel"
     earlier = ("side_panel_1", "side_panel_2")
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6, max_physics_ratio=3.5, episodes=5)
     config_cls = TopPanelConfig

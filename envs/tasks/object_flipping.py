@@ -39,6 +39,7 @@ from hilserl_bench.envs.props.held_tool import add_grip_weld
 from hilserl_bench.envs.props.pan import EGG_SEMI_AXES, HANDLE_GRASP_IN_PAN, PAN_HALF, WALL_HEIGHT, PanNames, add_pan
 from hilserl_bench.envs.props.scene_camera import add_look_at_camera
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
 from hilserl_bench.wrench import WrenchServerParams
 
@@ -91,6 +92,9 @@ class ObjectFlipping(Task):
     wrench_axes = (0, 2, 4)
     joint_proprio = True
     intervention_hold_s = 0.5
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=None, max_physics_ratio=4.5, episodes=5,
+        bc_skip_reason="0/5 after 600 BC steps on 10 demos (2/5 at 1000): the toss needs precise timing")
     config_cls = ObjectFlippingConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:

@@ -34,6 +34,7 @@ from hilserl_bench.envs.dual_arm_task import DualArmTask, down_pose
 from hilserl_bench.envs.franka_model import GRIPPER_MAX_WIDTH
 from hilserl_bench.envs.props import handover as props
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.robot_types import ImpedanceParams
 from hilserl_bench.task import Evaluation, TaskConfig
 
@@ -85,6 +86,9 @@ class ObjectHandover(DualArmTask):
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     learned_gripper = True
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=None, max_physics_ratio=4.5, episodes=5,
+        bc_skip_reason="0/5 after 600 BC steps on 10 demos (200-step two-arm handover)")
     config_cls = ObjectHandoverConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:

@@ -48,6 +48,7 @@ from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props.motherboard import DimmSlotConfig, DimmSlotNames, add_motherboard
 from hilserl_bench.envs.props.ram_stick import HELD_POSE_IN_TCP, RAM_HEIGHT, RAM_LENGTH, RamStickNames, add_ram_stick
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.robot_types import ImpedanceParams, uniform_clips
 from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
 
@@ -90,6 +91,8 @@ class RamInsertion(Task):
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     learned_gripper = False
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.6, max_physics_ratio=3.5, episodes=5)
     config_cls = RamInsertionConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:

@@ -36,6 +36,7 @@ from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props import m2_ssd as m2
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.robot_types import ImpedanceParams, uniform_clips
 from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig
 
@@ -91,6 +92,8 @@ class SsdAssembly(Task):
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     learned_gripper = False
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=0.2, max_physics_ratio=4.0, episodes=5)
     config_cls = SsdAssemblyConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:

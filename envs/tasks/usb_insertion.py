@@ -52,6 +52,7 @@ from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.props import usb
 from hilserl_bench.envs.props.usb import UsbPlugNames, UsbPortNames, add_usb_plug, add_usb_port
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.robot_types import ImpedanceParams
 from hilserl_bench.task import Evaluation, SafetyBox, Task, TaskConfig, Workspace
 
@@ -114,6 +115,9 @@ class UsbInsertion(Task):
     }
     """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md."""
     learned_gripper = True
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=None, max_physics_ratio=4.0, episodes=5,
+        bc_skip_reason="0/5 after 600 BC steps on 10 demos (a free plug to grasp, then insert)")
     config_cls = UsbInsertionConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:
