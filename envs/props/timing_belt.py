@@ -74,6 +74,7 @@ class FixtureNames:
     tensioner_joint: str
     pulley_geoms: tuple[str, ...]
     """Every pulley geom (hubs, flanges, shafts)."""
+    plate_geom: str
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def add_fixture(spec: mujoco.MjSpec, pose: np.ndarray, prefix: str = "") -> Fixt
             mass=CARRIAGE_MASS)
     geoms += _add_pulley(carriage, f"{prefix}pulley_b", 0.0, z0=-2 * pz)
     spec.add_exclude(bodyname1=plate.name, bodyname2=carriage.name)
-    return FixtureNames(plate.name, carriage.name, joint.name, tuple(geoms))
+    return FixtureNames(plate.name, carriage.name, joint.name, tuple(geoms), base.name)
 
 
 def _add_pulley(body: mujoco.MjsBody, name: str, y: float, z0: float = 0.0) -> list[str]:

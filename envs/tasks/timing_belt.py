@@ -223,7 +223,9 @@ class TimingBelt(DualArmTask):
                          bodies=self.tracked_bodies())
 
     def tight_fit_geoms(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Finger pads and the 4 kg plate against the pulleys and the table (the belt is a flex, which contact
+        sensors do not cover; ``benchmarks/timing_belt_checks.py`` reads its contacts per env step)."""
         if self._fixture is None:
             return ((), ())
         fingers = tuple(f"{arm}/{pad}" for arm in self.arms for pad in ("left_finger_pad", "right_finger_pad"))
-        return (fingers, self._fixture.pulley_geoms)
+        return ((*fingers, self._fixture.plate_geom), (*self._fixture.pulley_geoms, "table"))
