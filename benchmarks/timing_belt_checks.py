@@ -48,8 +48,14 @@ class Checks:
     """Seeded episodes for expert and random success."""
     script_episodes: int = 50
     """Seeded episodes for the blind and naive scripts."""
+    random_episodes: int = 0
+    """Seeded episodes for the random policy (0: as many as ``episodes``)."""
     small: int = 10
-    """Episodes for adversarial, noise, takeover and capture-range runs."""
+    """Episodes for adversarial, noise and takeover runs."""
+    capture_episodes: int = 3
+    """Episodes per offset of the capture-range check."""
+    only: tuple[str, ...] = ()
+    """Run only these checks (names as in the output); empty: all."""
     seed: int = 1000
     """First episode seed."""
     json: bool = False
@@ -159,31 +165,55 @@ class _Progress(dict):
         print(f"[{TASK}] {key}: {json.dumps(value)}", file=sys.stderr, flush=True)
 
 
-def main(c: Checks) -> int:
-    env = hb.make(TASK, obs_mode="state")
+CHECKS = ("expert", "random", "blind_open_loop", "naive_straight_down", "naive_no_push_in", "adversarial",
+          "expert_noise_curve", "expert_after_random_20_steps", "capture_range_success", "belt_load", "determinism",
+          "speed")
+
+
+def run_check(name: str, env: Any, c: Checks) -> Any:
+    """One named check's figures."""
     raw = env.unwrapped
+    if name == "expert":
+        return rollout(env, make_expert(env), c.episodes, c.seed)
+    if name == "random":
+        return rollout(env, RandomPolicy(env.action_space), c.random_episodes or c.episodes, c.seed)
+    if name == "blind_open_loop":
+        blind = OpenLoopReplay(TASK)
+        return {"nominal_episode_success": blind.nominal_success, **rollout(env, blind, c.script_episodes, c.seed)}
+    if name == "naive_straight_down":
+        return rollout(env, NaiveStraightDown(raw), c.script_episodes, c.seed)
+    if name == "naive_no_push_in":
+        return rollout(env, NaiveNoPushIn(raw), c.script_episodes, c.seed)
+    if name == "adversarial":
+        return rollout(env, Adversarial(env.action_space), c.small, c.seed)
+    if name == "expert_noise_curve":
+        return {str(n): rollout(env, make_expert(env, noise=n), c.small, c.seed)["success_rate"]
+                for n in (0.1, 0.2, 0.3)}
+    if name == "expert_after_random_20_steps":
+        return rollout(env, RandomThenExpert(env, 20), c.small, c.seed)["success_rate"]
+    if name == "capture_range_success":
+        capture = {}
+        for axis, mms in (("along", (0, 2, 3, 4, 6)), ("across", (0, 4, 8, 10, 14))):
+            for mm in mms:
+                policy = OffsetExpert(raw)
+                policy.offset = np.array([mm * 1e-3, 0.0] if axis == "across" else [0.0, mm * 1e-3])
+                capture[f"{axis}_{mm}mm"] = rollout(env, policy, c.capture_episodes, c.seed)["success_rate"]
+        return capture
+    if name == "belt_load":
+        return belt_load(env, c.seed)
+    if name == "determinism":
+        return determinism(env)
+    return speed(env)
+
+
+def main(c: Checks) -> int:
+    unknown = set(c.only) - set(CHECKS)
+    if unknown:
+        raise SystemExit(f"unknown checks {sorted(unknown)}; choose from {list(CHECKS)}")
+    env = hb.make(TASK, obs_mode="state")
     out: dict[str, Any] = _Progress(task=TASK)
-    out["expert"] = rollout(env, make_expert(env), c.episodes, c.seed)
-    out["random"] = rollout(env, RandomPolicy(env.action_space), c.episodes, c.seed)
-    blind = OpenLoopReplay(TASK)
-    out["blind_open_loop"] = {"nominal_episode_success": blind.nominal_success,
-                              **rollout(env, blind, c.script_episodes, c.seed)}
-    out["naive_straight_down"] = rollout(env, NaiveStraightDown(raw), c.script_episodes, c.seed)
-    out["naive_no_push_in"] = rollout(env, NaiveNoPushIn(raw), c.script_episodes, c.seed)
-    out["adversarial"] = rollout(env, Adversarial(env.action_space), c.small, c.seed)
-    out["expert_noise_curve"] = {str(n): rollout(env, make_expert(env, noise=n), c.small, c.seed)["success_rate"]
-                                 for n in (0.1, 0.2, 0.3)}
-    out["expert_after_random_20_steps"] = rollout(env, RandomThenExpert(env, 20), c.small, c.seed)["success_rate"]
-    capture = {}
-    for axis, mms in (("along", (0, 2, 3, 4, 6)), ("across", (0, 4, 8, 10, 14))):
-        for mm in mms:
-            policy = OffsetExpert(raw)
-            policy.offset = np.array([mm * 1e-3, 0.0] if axis == "across" else [0.0, mm * 1e-3])
-            capture[f"{axis}_{mm}mm"] = rollout(env, policy, max(2, c.small // 3), c.seed)["success_rate"]
-    out["capture_range_success"] = capture
-    out["belt_load"] = belt_load(env, c.seed)
-    out["determinism"] = determinism(env)
-    out["speed"] = speed(env)
+    for name in c.only or CHECKS:
+        out[name] = run_check(name, env, c)
     env.close()
     if c.json:
         print(json.dumps(out, indent=1))

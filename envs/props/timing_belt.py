@@ -156,6 +156,7 @@ def add_belt(spec: mujoco.MjSpec, points: np.ndarray, z: float, prefix: str = "b
   <flexcomp name="belt" type="direct" dim="1" dof="full" radius="{BELT_RADIUS}" mass="{BELT_MASS}"
             rgba="{' '.join(map(str, BELT_RGBA))}" point="{' '.join(f'{v:.6f}' for v in xyz.ravel())}"
             element="{elements}">
+    <edge damping="0.001"/>
     <contact condim="3" solref="0.004 1" solimp="0.95 0.99 0.001" friction="{BELT_FRICTION}"
              selfcollide="none" contype="{PROP_CONTYPE}" conaffinity="{PROP_CONAFFINITY}"/>
   </flexcomp>
