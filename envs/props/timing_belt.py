@@ -3,23 +3,26 @@
 Fixture (origin at the plate's bottom-face centre, z up, pulleys along y): a 32 x 12 x 1.5 cm
 steel plate (4 kg, a free body resting on the table so a reset can place it). Pulley A stands
 fixed at y = +10 cm; pulley B rides a tensioner carriage on a slide joint along y, pushed toward
--y (away from A) by a 150 N/m spring preloaded 0.3 N against its stop at y = -10 cm, so the
+-y (away from A) by a 100 N/m spring preloaded 0.2 N against its stop at y = -10 cm, so the
 belt's tension pulls it inward by a few millimetres. Each pulley is a 58 mm hub (its groove
 floor) between two 72 mm flanges 10 mm apart (a 4 mm belt sits in a 10 mm groove), on a shaft.
 
 Belt: a closed loop of ``VERTICES`` points, a 1D flex (MuJoCo ``flexcomp``, dof "full", round
-section of radius 2 mm; a 1D flex has no bending stiffness, like a thin rubber cord). Its
-elasticity is one **tension-only** tendon per edge (a spatial tendon between neighbouring
-vertices, limited to its rest length with a soft limit): a rubber cord pulls when stretched and
-goes slack when pushed. A flex edge equality would also push back under compression, and its
-rest lengths are the lengths of the initial shape; with tendons the belt can start stretched
-around the hands while its rest loop is ``REST_LENGTH`` (9 % shorter than seated, 5 % at the
-tensioner's working point). Stiffness comes from the limit's softness; measured (see
-``docs/timing_belt.md``) it behaves as an axial stiffness EA of about ``BELT_EA`` N.
+section of radius 2 mm, 15 g; a 1D flex has no bending stiffness, like a thin round rubber
+belt). Its elasticity is one **tension-only** tendon per edge (a spatial tendon between
+neighbouring vertices, limited to its rest length with a soft limit): rubber pulls when
+stretched and goes slack when pushed. A flex edge equality would also push back under
+compression, and its rest lengths are the lengths of the initial shape; with tendons the belt
+starts stretched around the hands while its rest loop is ``REST_LENGTH``. The limit's softness
+makes it a spring; measured (``benchmarks/timing_belt_checks.py``, check ``belt_load``) the loop
+behaves as an axial stiffness EA of about 2 N (a 4 mm cord of ~0.2 MPa: far softer than real
+rubber, 1-5 MPa, see ``BELT_SOLREF`` for why), so every belt force here is small: ~1 N held,
+~0.4 N seated.
 
-Sizes: seated path at the tensioner's stop 2 x 0.20 + 2 pi x 0.031 = 0.595 m; the rest loop
-``REST_LENGTH`` = 0.565 m. The hands hold it stretched around their open fingers (a 0.78 m
-rounded rectangle, 39 %) as one would hold a rubber band on two fingers.
+Sizes: seated path at the tensioner's stop 2 x 0.20 + 2 pi x 0.031 = 0.595 m; rest loop
+``REST_LENGTH`` = 0.50 m (19 % stretch seated at the stop, less once the tensioner gives). The
+hands hold it stretched around their open fingers (a 0.75 m rounded rectangle, 50 %) as one
+would hold a rubber band on two hands.
 """
 
 from __future__ import annotations

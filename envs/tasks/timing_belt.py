@@ -6,10 +6,14 @@ cameras ``left/wrist_1``, ``right/wrist_1`` and two side views (``side``, ``side
 
 **How the belt is held: on the open fingers, by its own tension, not a weld.** Each hand points
 down inside one end of the loop with its fingers open (8 cm), and the belt is stretched around
-the four finger pads (33 % over its rest length) like a rubber band on two hands; friction on
-the pads carries it. There is nothing to close: letting go is lifting the hands out of the loop,
-whose pads then slide up past the belt. A pinch (gripper closed on the belt) was not used: a
-1D belt pinched at two points is two strands that cannot be spread around a pulley.
+the four finger pads (50 % over its rest length) like a rubber band on two hands; friction on
+the pads carries it. There is nothing to close (the grippers stay open): letting go is pushing
+the loop's ends in between the flanges onto the hubs (hands over the pulley centres, the pads
+straddling the flanges) and lifting the hands out; the flanges hold the ends down while the pads
+slide up past the belt, which then snaps into both grooves. Lifting without pushing in first
+drags the belt up with the pads (friction), so it never seats. A pinch (gripper closed on the
+belt) was not used: a 1D belt pinched at two points is two strands that cannot be spread around
+a pulley.
 
 The fixture (:mod:`hilserl_bench.envs.props.timing_belt`): pulley A fixed, pulley B on a spring
 tensioner 20 cm from A, each a 58 mm hub between 72 mm flanges. The hands start holding the belt
