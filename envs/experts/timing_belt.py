@@ -61,16 +61,20 @@ class TimingBeltExpert(Expert):
 
     def plan(self, obs: dict[str, Any]) -> np.ndarray:
         task, states = self.task, self.env.arm_states
+        goals = self.goals(self.phase(obs))
+        scale = task.config.action_scale
+        return np.concatenate([servo_action(states[i].pose, task.to_arm(i, goals[i]), scale) for i in range(2)])
+
+    def goals(self, phase: str) -> list[np.ndarray]:
+        """Both hands' world TCP goals in ``phase``."""
+        task = self.task
         fixture = self.scene().poses["belt_fixture"]
-        phase = self.phase(obs)
         goals = []
-        for i, tcp in enumerate(task.tcp_world(states)):
+        for i, tcp in enumerate(task.tcp_world(self.env.arm_states)):
             hook = task.hook_pose(fixture, i)
             above = float(tcp[2] - hook[2])
             if phase == "lift out":
-                goal = tcp.copy()
-                goal[2] = hook[2] + LIFT
-                goal[3:] = hook[3:]
+                goal = np.concatenate([tcp[:2], [hook[2] + LIFT], hook[3:]])
             elif phase == "push in":
                 goal = self._inward(fixture, i)
             elif phase == "lower":
@@ -80,8 +84,7 @@ class TimingBeltExpert(Expert):
             else:
                 goal = task.hook_pose(fixture, i, min(max(above, CARRY), START_LIFT))
             goals.append(goal)
-        scale = task.config.action_scale
-        return np.concatenate([servo_action(states[i].pose, task.to_arm(i, goals[i]), scale) for i in range(2)])
+        return goals
 
     def _inward(self, fixture: np.ndarray, arm: int) -> np.ndarray:
         """TCP pose over its pulley's centre at release height (the belt's end on the hub)."""
@@ -90,7 +93,8 @@ class TimingBeltExpert(Expert):
         return np.concatenate([hook[:3] + shift, hook[3:]])
 
     def progress(self, obs: dict[str, Any]) -> Progress | None:
+        """The phase, and both hands' distance to that phase's goals (lifting out counts down to the lift)."""
         phase = self.phase(obs)
-        raw = getattr(self.env, "unwrapped", self.env)
-        distance = self.task.progress_distance(raw.last_scene, raw.arm_states)
-        return Progress(self.phases.index(phase), phase, float(distance))
+        tcps = self.task.tcp_world(self.env.arm_states)
+        distance = sum(float(np.linalg.norm(g[:3] - t[:3])) for g, t in zip(self.goals(phase), tcps, strict=True))
+        return Progress(self.phases.index(phase), phase, distance)
