@@ -67,7 +67,7 @@ def rollout(env: Any, policy: Any, episodes: int, seed: int, hold_steps: int = 2
     raw = env.unwrapped
     data, task = raw.backend.data, raw.task
     belt = [raw.backend.model.body(v).id for v in task.belt]
-    wins, kept, pen, forces, speed, lost = 0, 0, 0.0, [], 0.0, 0
+    wins, kept, pen, belt_pen, forces, speed, lost = 0, 0, 0.0, 0.0, [], 0.0, 0
     for i in range(episodes):
         obs, _ = env.reset(seed=seed + i)
         policy.reset(np.random.default_rng(seed + i))
@@ -77,6 +77,7 @@ def rollout(env: Any, policy: Any, episodes: int, seed: int, hold_steps: int = 2
             pen = max(pen, info["penetration"])
             peak = max(peak, *(float(np.linalg.norm(obs["state"][f"{a}/tcp_force"])) for a in ("left", "right")))
             speed = max(speed, float(np.linalg.norm(data.cvel[belt][:, 3:], axis=1).max()))
+            belt_pen = max(belt_pen, belt_penetration(data))
             if term or trunc:
                 break
         lost += bool(info.get("object_lost"))
@@ -88,8 +89,19 @@ def rollout(env: Any, policy: Any, episodes: int, seed: int, hold_steps: int = 2
             kept += task.evaluate(raw.backend.scene_state(), arms).success
         forces.append(peak)
     return {"success_rate": wins / episodes, "episodes": episodes, "still_seated_2s_later": kept,
-            "max_penetration_mm": pen * 1e3, "peak_force_n_median": float(np.median(forces)),
+            "max_penetration_mm": pen * 1e3, "belt_max_penetration_mm_per_env_step": belt_pen * 1e3,
+            "peak_force_n_median": float(np.median(forces)),
             "peak_force_n_max": float(np.max(forces)), "max_belt_speed_mps": speed, "object_lost": lost}
+
+
+def belt_penetration(data: mujoco.MjData) -> float:
+    """Deepest contact (m) of the belt (the model's only flex) with anything, in the current contact array."""
+    n = data.ncon
+    if n == 0:
+        return 0.0
+    flex = data.contact.flex[:n]
+    hit = (flex[:, 0] >= 0) | (flex[:, 1] >= 0)
+    return max(0.0, -float(data.contact.dist[:n][hit].min())) if hit.any() else 0.0
 
 
 def belt_load(env: Any, seed: int) -> dict[str, float]:
