@@ -24,7 +24,7 @@ across it (the finger pads against the flange rims when pushed in); measured wit
 aiming deliberately off (``benchmarks/timing_belt_checks.py``, one episode per offset): seated at
 0-4 mm along and 0 and 8 mm across, not at 6 mm along or 4, 10, 14 mm across. Against the 2 cm
 randomisation a motion that does not look where the fixture is lands the belt on a flange
-(blind replay and naive straight-down: 0 of 10 each).
+(blind replay and naive straight-down: 1 of 20 each).
 
 Success (:meth:`TimingBelt.evaluate`, one predicate): every belt vertex is seated: its centre
 within 1 mm inside / 3 mm outside of the stadium path around both hubs (which keeps it under the
