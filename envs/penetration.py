@@ -117,12 +117,14 @@ class PenetrationMeter:
 def deepest_in_contacts(data: mujoco.MjData, mask_a: np.ndarray, mask_b: np.ndarray) -> float:
     """Deepest penetration (m) between two geom masks in the current contact array.
 
-    The reference the sensors are checked against in tests; too slow to run every step.
+    The reference the sensors are checked against in tests; too slow to run every step. Flex
+    contacts (a belt's vertices) carry geom id -1, which would index the last geom: they are skipped.
     """
     if data.ncon == 0:
         return 0.0
     g = data.contact.geom[: data.ncon]
-    hit = (mask_a[g[:, 0]] & mask_b[g[:, 1]]) | (mask_b[g[:, 0]] & mask_a[g[:, 1]])
+    geoms = (g >= 0).all(axis=1)
+    hit = geoms & ((mask_a[g[:, 0]] & mask_b[g[:, 1]]) | (mask_b[g[:, 0]] & mask_a[g[:, 1]]))
     if not hit.any():
         return 0.0
     return max(0.0, -float(data.contact.dist[: data.ncon][hit].min()))

@@ -17,3 +17,5 @@ from hilserl_bench.envs.tasks import ssd_assembly  # noqa: F401, E402
 from hilserl_bench.envs.experts import ssd_assembly as _ssd_expert  # noqa: F401, E402
 from hilserl_bench.envs.tasks import cable_clipping  # noqa: F401, E402
 from hilserl_bench.envs.experts import cable_clipping as _cable_expert  # noqa: F401, E402
+from hilserl_bench.envs.tasks import timing_belt  # noqa: F401, E402
+from hilserl_bench.envs.experts import timing_belt as _belt_expert  # noqa: F401, E402
