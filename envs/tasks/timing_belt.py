@@ -41,11 +41,13 @@ from dataclasses import dataclass
 import mujoco
 import numpy as np
 
+from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
 from hilserl_bench.envs.dual_arm_task import DualArmTask, down_pose
 from hilserl_bench.envs.props import timing_belt as tb
 from hilserl_bench.registry import register
+from hilserl_bench.regression_spec import RegressionThresholds
 from hilserl_bench.task import Evaluation, TaskConfig, Workspace
 
 FIXTURE_XY = np.array([0.55, 0.0])
@@ -96,7 +98,20 @@ class TimingBelt(DualArmTask):
     task_id = "timing_belt"
     description = "Two arms stretch a rubber belt over two flanged pulleys, one on a spring tensioner"
     cameras = ("left/wrist_1", "right/wrist_1", "side", "side_far")
+    disturbances = {
+        "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
+            duration_s=0.2, window_s=(1.0, 6.0)),
+        "move_fixture": dist.MoveBody(body="belt_fixture", distance_mm=(5.0, 15.0), window_s=(0.2, 1.0)),
+        "push_belt": dist.CablePush(bodies=tuple(f"belt/belt_{i}" for i in range(0, tb.VERTICES, 3)),
+            magnitude_n=(0.02, 0.05), duration_s=0.1, window_s=(1.0, 6.0)),
+        "lighting": dist.VisualChange(window_s=(1.0, 6.0)),
+    }
+    """Disturbance kinds (name -> spec) for `--disturb`; see hilserl_bench.disturbances and docs/robustness.md.
+    A belt vertex weighs 0.5 g, so its push is a few hundredths of a newton (a 0.1 s flick of a few m/s)."""
     learned_gripper = False
+    regression = RegressionThresholds(
+        min_expert_success=0.8, max_random_success=0.0, min_bc_success=None, max_physics_ratio=3.0, episodes=5,
+        bc_skip_reason="not measured: quick BC on this 200-step two-arm deformable task exceeds the tier's budget")
     config_cls = TimingBeltConfig
 
     def __init__(self, config: TaskConfig | None = None) -> None:
