@@ -38,6 +38,7 @@ class LearnerLoop:
         self.error: BaseException | None = None
         self._lock = threading.Lock()
         self._pending: dict[int, int] = {}
+        self._playing: dict[int, int] = {}
         self._actor_steps: dict[int, int] = {}
         for row in setup.log.rows:
             actor = int(row.get("actor", 0) or 0)
@@ -52,18 +53,22 @@ class LearnerLoop:
             left = self.cfg.env_steps - self.setup.env_steps - sum(self._pending.values())
             if self.stop.is_set() or left <= 0:
                 return None
-            index = self.ledger.assign(actor)
+            index = self._playing[actor] = self.ledger.assign(actor)
             return Assignment(index, actor * KEY_STRIDE + self._actor_steps.get(actor, 0), left)
 
     def submit(self, report: EpisodeReport) -> None:
         with self._lock:
             self._pending[report.actor] = self._pending.get(report.actor, 0) + len(report.transitions)
+            if self._playing.get(report.actor) == report.reset_index:
+                del self._playing[report.actor]
         self.inbox.put(report)
 
     def release(self, actor: int) -> None:
-        """``actor`` died: its episode in flight is played again by whoever asks next."""
+        """``actor`` died: the episode it was playing is played again by whoever asks next."""
         with self._lock:
-            self.ledger.release(actor)
+            index = self._playing.pop(actor, None)
+            if index is not None:
+                self.ledger.release(index)
 
     def rows_of(self, actor: int) -> list[dict[str, Any]]:
         """Committed metrics rows of one actor (a sync run's rows count as actor 0's)."""

@@ -89,7 +89,7 @@ class EpisodeLink:
 
 @dataclass
 class EpisodeLedger:
-    """Reset indices: the next fresh one, those to play again, and those out on actors now.
+    """Reset indices: the next fresh one, those to play again, and those handed out and not yet committed.
 
     An index is committed once its episode's report is ingested; one handed out but never
     committed (its actor died, the run stopped) goes back to ``replay`` and is handed out
@@ -99,33 +99,31 @@ class EpisodeLedger:
     next_index: int = 0
     replay: list[int] = field(default_factory=list)
     in_flight: dict[int, int] = field(default_factory=dict)
+    """Reset index -> the actor it was handed to."""
 
     def assign(self, actor: int) -> int:
-        self.release(actor)
-        index = self.replay.pop(0) if self.replay else self._fresh()
-        self.in_flight[actor] = index
+        if self.replay:
+            index = self.replay.pop(0)
+        else:
+            index, self.next_index = self.next_index, self.next_index + 1
+        self.in_flight[index] = actor
         return index
-
-    def _fresh(self) -> int:
-        self.next_index += 1
-        return self.next_index - 1
 
     def commit(self, actor: int, index: int) -> bool:
         """Whether ``index`` was out on ``actor`` (a late report of a released episode is refused)."""
-        if self.in_flight.get(actor) != index:
+        if self.in_flight.get(index) != actor:
             return False
-        del self.in_flight[actor]
+        del self.in_flight[index]
         return True
 
-    def release(self, actor: int) -> None:
-        """``actor``'s episode will never be reported (it died or was dropped): play its index again."""
-        index = self.in_flight.pop(actor, None)
-        if index is not None:
+    def release(self, index: int) -> None:
+        """The episode of ``index`` will never be reported (its actor died): play the index again."""
+        if self.in_flight.pop(index, None) is not None:
             self.replay = sorted([*self.replay, index])
 
     def state(self) -> dict[str, Any]:
         """What a checkpoint keeps: episodes out on actors now count as to be replayed."""
-        return {"next_index": self.next_index, "replay": sorted([*self.replay, *self.in_flight.values()])}
+        return {"next_index": self.next_index, "replay": sorted([*self.replay, *self.in_flight])}
 
     @classmethod
     def from_state(cls, state: dict[str, Any] | None, episodes: int) -> EpisodeLedger:
