@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -45,6 +46,7 @@ class LearnerLoop:
             self._actor_steps[actor] = self._actor_steps.get(actor, 0) + int(row["steps"])
         self._published_at = self.learner.steps
         self._committing = False
+        self._started = time.monotonic()
 
     # -- called from actor threads / Ray calls ----------------------------------------------------------
     def assign(self, actor: int) -> Assignment | None:
@@ -73,6 +75,10 @@ class LearnerLoop:
     def rows_of(self, actor: int) -> list[dict[str, Any]]:
         """Committed metrics rows of one actor (a sync run's rows count as actor 0's)."""
         return [r for r in self.setup.log.rows if int(r.get("actor", 0) or 0) == actor]
+
+    def stop_now(self) -> None:
+        """End the run at the next commit boundary (an interrupt); the learner still writes its checkpoint."""
+        self.stop.set()
 
     def done(self) -> bool:
         return self.setup.env_steps >= self.cfg.env_steps
@@ -129,7 +135,8 @@ class LearnerLoop:
             learner.ingest(transition)
         row = {**report.row, "episode": setup.episodes, "env_steps": setup.env_steps,
                "learner_steps": learner.steps, **{k: float(v) for k, v in learner.last_info.items()},
-               "actor": report.actor, "reset_index": report.reset_index, "policy_steps": report.row["learner_steps"]}
+               "actor": report.actor, "reset_index": report.reset_index, "policy_steps": report.row["learner_steps"],
+               "time_s": time.monotonic() - self._started}
         steps = len(report.transitions)
         with self._lock:
             setup.env_steps += steps

@@ -17,6 +17,7 @@ the command with a one-line error, and re-running it resumes from the last check
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sys
 import time
@@ -76,6 +77,9 @@ class RayLearner:
 
     def producers_done(self) -> None:
         self.loop.producers_done.set()
+
+    def stop(self) -> None:
+        self.loop.stop_now()
 
     def run(self) -> dict[str, Any]:
         self.loop.run()
@@ -173,37 +177,53 @@ def _drive(ray: Any, cfg: TrainConfig, learner: Any, progress: bool, result_type
             loops[workers[actor].loop.remote()] = actor
         ckpt.write_json_atomic(cfg.out / "actors.json", {str(k): v for k, v in sorted(where.items())})
 
-    spawn(*range(cfg.actors))
-    run_ref = learner.run.remote()
+    from hilserl_bench.training.train import _raise_interrupt
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    interrupted = False
     bar = tqdm(total=cfg.env_steps, disable=not progress, unit="step", file=sys.stderr,
                desc=f"{cfg.agent} {cfg.task} (ray, {cfg.actors} actors)")
     try:
-        while True:
-            ready, _ = ray.wait([run_ref, *loops], num_returns=1, timeout=1.0)
-            if run_ref in ready:
-                break
-            for ref in ready:
-                actor = loops.pop(ref)
-                try:
-                    ray.get(ref)
-                except ray.exceptions.RayActorError as err:
-                    _restart(ray, learner, actor, err, restarts, spawn)
-            if not loops:
-                learner.producers_done.remote()
-            if progress:
-                env_steps, _, success = ray.get(learner.progress.remote())
-                bar.update(min(env_steps, cfg.env_steps) - bar.n)
-                bar.set_postfix(success=f"{success:.2f}")
+        run_ref = learner.run.remote()
+        try:
+            spawn(*range(cfg.actors))
+            _watch(ray, cfg, learner, run_ref, loops, restarts, spawn, bar, progress)
+        except KeyboardInterrupt:
+            interrupted = True
+            learner.stop.remote()
         try:
             out = ray.get(run_ref)
         except ray.exceptions.RayActorError as err:
             raise UserFacingError(f"the Ray learner died ({type(err).__name__}); re-run the same command to resume "
                                   f"{cfg.out} from its last checkpoint") from err
     finally:
+        signal.signal(signal.SIGTERM, previous)
         bar.close()
         for worker in workers.values():
             ray.kill(worker)
-    return result_type(cfg.out, out["env_steps"], out["episodes"], out["learner_steps"], out["resumed_from"], False)
+    return result_type(cfg.out, out["env_steps"], out["episodes"], out["learner_steps"], out["resumed_from"],
+                       interrupted)
+
+
+def _watch(ray: Any, cfg: TrainConfig, learner: Any, run_ref: Any, loops: dict[Any, int], restarts: dict[int, int],
+           spawn: Any, bar: Any, progress: bool) -> None:
+    """Until the learner's loop ends: restart actors that die, tell the learner when all have finished."""
+    while True:
+        ready, _ = ray.wait([run_ref, *loops], num_returns=1, timeout=1.0)
+        if run_ref in ready:
+            return
+        for ref in ready:
+            actor = loops.pop(ref)
+            try:
+                ray.get(ref)
+            except ray.exceptions.RayActorError as err:
+                _restart(ray, learner, actor, err, restarts, spawn)
+        if not loops:
+            learner.producers_done.remote()
+        if progress:
+            env_steps, _, success = ray.get(learner.progress.remote())
+            bar.update(min(env_steps, cfg.env_steps) - bar.n)
+            bar.set_postfix(success=f"{success:.2f}")
 
 
 def _restart(ray: Any, learner: Any, actor: int, err: Exception, restarts: dict[int, int], spawn: Any) -> None:

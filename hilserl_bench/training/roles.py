@@ -39,6 +39,9 @@ class EpisodeStats:
     intervened_steps: int = 0
     interventions: int = 0
     learner_steps: int = 0
+    overruns: int = 0
+    """Control ticks that came late (``info["overrun_s"] > 0``; a real robot's 10 Hz loop missed, 0 in sim)."""
+    max_overrun_s: float = 0.0
     wall_time_s: float = 0.0
     losses: dict[str, float] = field(default_factory=dict)
 
@@ -49,6 +52,7 @@ class EpisodeStats:
             "success": self.success, "cycle_time_s": self.cycle_time_s,
             "intervention_rate": self.intervened_steps / max(1, self.steps),
             "interventions": self.interventions, "learner_steps": self.learner_steps,
+            "overruns": self.overruns, "max_overrun_s": self.max_overrun_s,
             "wall_time_s": self.wall_time_s, **self.losses,
         }
 
@@ -144,6 +148,9 @@ class Actor:
             stats.intervened_steps += int(intervened)
             stats.interventions += int(intervened and not in_takeover)
             in_takeover = intervened
+            overrun = float(info.get("overrun_s", 0.0))
+            stats.overruns += int(overrun > 0.0)
+            stats.max_overrun_s = max(stats.max_overrun_s, overrun)
             link.after_step(self)
             obs = next_obs
             if terminated or truncated or info.get("human_reset") or env_steps + stats.steps >= max_env_steps:
