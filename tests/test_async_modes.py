@@ -79,15 +79,8 @@ def test_ledger_hands_out_unfinished_episodes_first():
     assert EpisodeLedger.from_state(None, episodes=4).assign(0) == 4, "a sync checkpoint committed 0..3"
 
 
-def test_async_run_commits_every_episode_once(demos: Path, tmp_path: Path):
-    cfg = _cfg(tmp_path / "a", demos, mode="async")
-    result = train(cfg, progress=False)
-    assert result.env_steps == 200 and not result.interrupted
-    metrics = _check_complete(cfg.out, 200, _demo_steps(demos))
-    assert set(metrics["actor"]) == {0} and result.learner_steps > 0
-
-
 def test_async_run_killed_mid_run_resumes(demos: Path, tmp_path: Path):
+    """A learner-thread run killed (SIGKILL) after a checkpoint resumes by re-running: every episode once."""
     cfg = _cfg(tmp_path / "k", demos, mode="async", env_steps=260)
     script = ("import sys; from pathlib import Path; from hilserl_bench.training.train import train, TrainConfig; "
               f"train(TrainConfig(task={TASK!r}, agent='rlpd', demos=Path({str(demos)!r}), interventions='scripted', "
@@ -105,6 +98,7 @@ def test_async_run_killed_mid_run_resumes(demos: Path, tmp_path: Path):
     result = train(cfg, progress=False)
     assert result.resumed_from == saved["episodes"] and result.env_steps == 260
     metrics = _check_complete(cfg.out, 260, _demo_steps(demos))
+    assert set(metrics["actor"]) == {0} and result.learner_steps > metrics["learner_steps"].iloc[0] >= 0
     kept = ["episode", "reset_index", "steps", "return", "success", "learner_steps"]
     np.testing.assert_array_equal(metrics[kept].iloc[: saved["episodes"]].to_numpy(float),
                                   pd.DataFrame(saved["metrics"])[kept].to_numpy(float),
@@ -145,13 +139,14 @@ def test_ray_unreachable_address_fails_before_any_work(tmp_path: Path):
 
 def test_ray_run_survives_a_killed_actor(demos: Path, tmp_path: Path, capfd):
     pytest.importorskip("ray")
-    cfg = _cfg(tmp_path / "ray", demos, mode="ray", actors=2, env_steps=400)
+    cfg = _cfg(tmp_path / "ray", demos, mode="ray", actors=2, env_steps=600)
     killed: dict[str, int] = {}
 
     def kill_actor_1() -> None:
         deadline = time.time() + 300
         while time.time() < deadline:
-            if (cfg.out / "actors.json").exists() and (cfg.out / "latest").exists():
+            rows = pd.read_csv(cfg.out / "metrics.csv") if (cfg.out / "metrics.csv").exists() else None
+            if rows is not None and "actor" in rows and (rows["actor"] == 1).any():
                 pid = json.loads((cfg.out / "actors.json").read_text())["1"]["pid"]
                 os.kill(pid, signal.SIGKILL)
                 killed["pid"] = pid
@@ -166,6 +161,6 @@ def test_ray_run_survives_a_killed_actor(demos: Path, tmp_path: Path, capfd):
     actors = json.loads((cfg.out / "actors.json").read_text())
     assert actors["1"]["restarts"] == 1 and actors["1"]["pid"] != killed["pid"]
     assert "actor 1 died" in capfd.readouterr().err
-    metrics = _check_complete(cfg.out, 400, _demo_steps(demos), exact=False)
+    metrics = _check_complete(cfg.out, 600, _demo_steps(demos), exact=False)
     assert result.env_steps == int(metrics["steps"].sum())
     assert set(metrics["actor"]) == {0, 1}, "both actors' episodes land in the one metrics.csv"

@@ -151,7 +151,11 @@ def train_ray(cfg: TrainConfig, progress: bool = True) -> Any:
         gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
         learner = ray.remote(RayLearner).options(max_concurrency=4 + 2 * cfg.actors, num_cpus=1, num_gpus=gpus,
                                                  scheduling_strategy=here).remote(cfg)
-        ray.get(learner.params.remote())  # surfaces set-up errors (bad demos, other settings) here
+        try:
+            ray.get(learner.params.remote())  # set-up errors (bad demos, other settings) surface here
+        except ray.exceptions.RayActorError as err:
+            cause = [line for line in str(err).splitlines() if line.strip()][-1]
+            raise UserFacingError(f"the Ray learner could not start: {cause}") from err
         return _drive(ray, cfg, learner, progress, TrainResult)
     finally:
         if started:
