@@ -4,7 +4,8 @@
    sync, async and ray with each of ``--actors``, every run given the same ``--wall-s`` of wall
    time (then stopped with SIGTERM, as a person would). From each run's metrics.csv: env steps/s
    and learner updates/s once the learner is running (from its first update to the last committed
-   episode), what the run reached in its wall budget, and the time at which the success of the last
+   episode), each actor's own speed while playing (steps / episode wall time), what the run reached
+   in its wall budget, and the time at which the success of the last
    20 episodes first reached ``--target`` (the paper's 95%), or "not reached" with the best value.
 2. Control loop against the emulator over HTTP: `hilserl-bench serve-sim` in real time (a separate
    process, like a robot server), training with ``--backend real`` in sync and in async with the
@@ -69,6 +70,8 @@ class AsyncModesBench:
     """Result file."""
     json: bool = False
     """Print one JSON object instead of the table."""
+    reanalyse: bool = False
+    """Recompute the learning rows of --results from the run folders already in --out (runs nothing)."""
 
 
 def _train_cmd(cfg: AsyncModesBench, demos: Path, run: Path, mode: str, actors: int, *extra: str) -> list[str]:
@@ -122,6 +125,7 @@ def learning_row(run: Path, label: str, wall_s: float, target: float) -> dict[st
     row["best_success_20"] = float(rolling.max()) if rolling.notna().any() else None
     row["time_to_target_s"] = float(t[reached].iloc[0]) if reached.any() else None
     row["steps_to_target"] = int(done[reached].iloc[0]) if reached.any() else None
+    row["actor_steps_per_s"] = float(metrics["steps"].sum() / metrics["wall_time_s"].sum())
     if "actor" in metrics:
         row["episodes_per_actor"] = {int(k): int(v) for k, v in metrics["actor"].value_counts().sort_index().items()}
     return row
@@ -164,13 +168,14 @@ def http_row(cfg: AsyncModesBench, demos: Path, mode: str) -> dict[str, Any]:
 
 
 def format_table(result: dict[str, Any]) -> str:
-    lines = [f"{'run':<10} {'env steps/s':>11} {'updates/s':>9} {'env steps':>9} {'episodes':>8} "
-             f"{'best 20-ep success':>18} {'time to target':>14}"]
+    lines = [f"{'run':<10} {'env steps/s':>11} {'updates/s':>9} {'actor steps/s':>13} {'env steps':>9} "
+             f"{'episodes':>8} {'best 20-ep success':>18} {'time to target':>14}"]
     for r in result.get("learning", []):
         ttt = f"{r['time_to_target_s']:.0f} s" if r.get("time_to_target_s") is not None else "not reached"
         best = f"{r['best_success_20']:.2f}" if r.get("best_success_20") is not None else "-"
         lines.append(f"{r['run']:<10} {r.get('env_steps_per_s', float('nan')):>11.1f} "
-                     f"{r.get('updates_per_s', float('nan')):>9.1f} {r['env_steps']:>9} {r['episodes']:>8} "
+                     f"{r.get('updates_per_s', float('nan')):>9.1f} {r.get('actor_steps_per_s', float('nan')):>13.1f} "
+                     f"{r['env_steps']:>9} {r['episodes']:>8} "
                      f"{best:>18} {ttt:>14}")
     for r in result.get("http", []):
         lines.append(f"{r['run']}: {r['episodes']} episodes, late 10 Hz ticks per episode {r['overruns_per_episode']} "
@@ -178,7 +183,24 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+LEARNING_RUNS = {"sync": "sync", "async": "async", "ray x1": "rayx1", "ray x2": "rayx2", "ray x4": "rayx4"}
+
+
+def reanalyse(cfg: AsyncModesBench) -> dict[str, Any]:
+    """The result file with its learning rows recomputed from the runs in ``--out``."""
+    result = json.loads(cfg.results.read_text())
+    old = {r["run"]: r for r in result.get("learning", [])}
+    result["learning"] = [learning_row(cfg.out / folder, label, old[label]["wall_s"], result["target"])
+                          for label, folder in LEARNING_RUNS.items() if label in old]
+    return result
+
+
 def main(cfg: AsyncModesBench) -> dict[str, Any]:
+    if cfg.reanalyse:
+        result = reanalyse(cfg)
+        with atomic_output(cfg.results) as tmp:
+            tmp.write_text(json.dumps(round_floats(result, 4), indent=1) + "\n")
+        return result
     cfg.out.mkdir(parents=True, exist_ok=True)
     demos = cfg.out / "demos"
     if not demos.exists():

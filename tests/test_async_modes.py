@@ -139,7 +139,9 @@ def test_ray_unreachable_address_fails_before_any_work(tmp_path: Path):
 
 def test_ray_run_survives_a_killed_actor(demos: Path, tmp_path: Path, capfd):
     pytest.importorskip("ray")
-    cfg = _cfg(tmp_path / "ray", demos, mode="ray", actors=2, env_steps=600)
+    # No learner updates (start_training above the budget): commits then follow the actors in real time
+    # instead of queueing behind the first update's compilation, so actor 1 is killed mid-run.
+    cfg = _cfg(tmp_path / "ray", demos, mode="ray", actors=2, env_steps=600, start_training=10_000)
     killed: dict[str, int] = {}
 
     def kill_actor_1() -> None:
@@ -148,6 +150,7 @@ def test_ray_run_survives_a_killed_actor(demos: Path, tmp_path: Path, capfd):
             rows = pd.read_csv(cfg.out / "metrics.csv") if (cfg.out / "metrics.csv").exists() else None
             if rows is not None and "actor" in rows and (rows["actor"] == 1).any():
                 pid = json.loads((cfg.out / "actors.json").read_text())["1"]["pid"]
+                assert rows["steps"].sum() < 500, "actor 1 is killed while there is work left"
                 os.kill(pid, signal.SIGKILL)
                 killed["pid"] = pid
                 return
