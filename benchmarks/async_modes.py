@@ -71,7 +71,8 @@ class AsyncModesBench:
     json: bool = False
     """Print one JSON object instead of the table."""
     reanalyse: bool = False
-    """Recompute the learning rows of --results from the run folders already in --out (runs nothing)."""
+    """Recompute the learning rows of --results from the run folders already in --out (runs nothing; keeps the
+    HTTP rows of --results)."""
 
 
 def _train_cmd(cfg: AsyncModesBench, demos: Path, run: Path, mode: str, actors: int, *extra: str) -> list[str]:
@@ -109,7 +110,10 @@ def _clock(metrics: pd.DataFrame) -> pd.Series:
 
 
 def learning_row(run: Path, label: str, wall_s: float, target: float) -> dict[str, Any]:
-    """Throughput and success figures of one run's metrics.csv."""
+    """Throughput and success figures of one run's metrics.csv (a run that committed no episode: zeros)."""
+    if not (run / "metrics.csv").exists():
+        return {"run": label, "wall_s": wall_s, "episodes": 0, "env_steps": 0, "learner_steps": 0,
+                "best_success_20": None, "time_to_target_s": None, "steps_to_target": None}
     metrics = pd.read_csv(run / "metrics.csv")
     t = _clock(metrics)
     done = metrics["env_steps"] + metrics["steps"]
@@ -188,10 +192,10 @@ LEARNING_RUNS = {"sync": "sync", "async": "async", "ray x1": "rayx1", "ray x2": 
 
 def reanalyse(cfg: AsyncModesBench) -> dict[str, Any]:
     """The result file with its learning rows recomputed from the runs in ``--out``."""
-    result = json.loads(cfg.results.read_text())
-    old = {r["run"]: r for r in result.get("learning", [])}
-    result["learning"] = [learning_row(cfg.out / folder, label, old[label]["wall_s"], result["target"])
-                          for label, folder in LEARNING_RUNS.items() if label in old]
+    result = json.loads(cfg.results.read_text()) if cfg.results.exists() else {}
+    result.update(task=cfg.task, wall_s=cfg.wall_s, target=cfg.target)
+    result["learning"] = [learning_row(cfg.out / folder, label, cfg.wall_s, cfg.target)
+                          for label, folder in LEARNING_RUNS.items() if (cfg.out / folder).is_dir()]
     return result
 
 
@@ -216,6 +220,8 @@ def main(cfg: AsyncModesBench) -> dict[str, Any]:
             rows.append(learning_row(run, label, wall, cfg.target))
         result["learning"] = rows
     if cfg.http:
+        if cfg.results.exists() and not cfg.learning:
+            result["learning"] = json.loads(cfg.results.read_text()).get("learning", [])
         result["http"] = [http_row(cfg, demos, mode) for mode in ("sync", "async")]
     result["load_avg_at_end"] = os.getloadavg()[0]
     with atomic_output(cfg.results) as tmp:
