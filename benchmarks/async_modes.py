@@ -62,6 +62,9 @@ class AsyncModesBench:
     """Seed of every run."""
     learning: bool = True
     """Run part 1."""
+    collect: bool = False
+    """Also run ray with each of --actors and an idle learner (--start-training above any budget): collection
+    throughput alone, without the learner's compilation and updates."""
     http: bool = True
     """Run part 2."""
     out: Path = Path("runs/bench_async_modes")
@@ -118,7 +121,7 @@ def learning_row(run: Path, label: str, wall_s: float, target: float) -> dict[st
     t = _clock(metrics)
     done = metrics["env_steps"] + metrics["steps"]
     rolling = metrics["success"].astype(float).rolling(WINDOW).mean()
-    warm = metrics.index[metrics["learner_steps"] > 0]
+    warm = metrics.index[metrics["learner_steps"] > 0] if metrics["learner_steps"].max() > 0 else metrics.index
     row: dict[str, Any] = {"run": label, "wall_s": wall_s, "episodes": len(metrics), "env_steps": int(done.iloc[-1]),
                            "learner_steps": int(metrics["learner_steps"].iloc[-1])}
     if len(warm) >= 2 and t.iloc[-1] > t[warm[0]]:
@@ -172,12 +175,12 @@ def http_row(cfg: AsyncModesBench, demos: Path, mode: str) -> dict[str, Any]:
 
 
 def format_table(result: dict[str, Any]) -> str:
-    lines = [f"{'run':<10} {'env steps/s':>11} {'updates/s':>9} {'actor steps/s':>13} {'env steps':>9} "
+    lines = [f"{'run':<16} {'env steps/s':>11} {'updates/s':>9} {'actor steps/s':>13} {'env steps':>9} "
              f"{'episodes':>8} {'best 20-ep success':>18} {'time to target':>14}"]
-    for r in result.get("learning", []):
+    for r in [*result.get("learning", []), *result.get("collect", [])]:
         ttt = f"{r['time_to_target_s']:.0f} s" if r.get("time_to_target_s") is not None else "not reached"
         best = f"{r['best_success_20']:.2f}" if r.get("best_success_20") is not None else "-"
-        lines.append(f"{r['run']:<10} {r.get('env_steps_per_s', float('nan')):>11.1f} "
+        lines.append(f"{r['run']:<16} {r.get('env_steps_per_s', float('nan')):>11.1f} "
                      f"{r.get('updates_per_s', float('nan')):>9.1f} {r.get('actor_steps_per_s', float('nan')):>13.1f} "
                      f"{r['env_steps']:>9} {r['episodes']:>8} "
                      f"{best:>18} {ttt:>14}")
@@ -196,6 +199,8 @@ def reanalyse(cfg: AsyncModesBench) -> dict[str, Any]:
     result.update(task=cfg.task, wall_s=cfg.wall_s, target=cfg.target)
     result["learning"] = [learning_row(cfg.out / folder, label, cfg.wall_s, cfg.target)
                           for label, folder in LEARNING_RUNS.items() if (cfg.out / folder).is_dir()]
+    result["collect"] = [learning_row(cfg.out / f"collect{n}", f"ray x{n} collect", cfg.wall_s, cfg.target)
+                         for n in cfg.actors if (cfg.out / f"collect{n}").is_dir()]
     return result
 
 
@@ -219,6 +224,14 @@ def main(cfg: AsyncModesBench) -> dict[str, Any]:
             wall = _run_for(_train_cmd(cfg, demos, run, mode, actors), cfg.wall_s, cfg.out / f"{run.name}.log")
             rows.append(learning_row(run, label, wall, cfg.target))
         result["learning"] = rows
+    if cfg.collect:
+        rows = []
+        for actors in cfg.actors:
+            run = cfg.out / f"collect{actors}"
+            cmd = _train_cmd(cfg, demos, run, "ray", actors, "--start-training", "1000000000")
+            wall = _run_for(cmd, cfg.wall_s, cfg.out / f"{run.name}.log")
+            rows.append(learning_row(run, f"ray x{actors} collect", wall, cfg.target))
+        result["collect"] = rows
     if cfg.http:
         if cfg.results.exists() and not cfg.learning:
             result["learning"] = json.loads(cfg.results.read_text()).get("learning", [])
