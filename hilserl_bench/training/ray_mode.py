@@ -114,6 +114,10 @@ class RayActorWorker:
         self.actor = Actor(env, self.slot.get()[1], cfg.seed)
 
     def set_params(self, arrays: dict[str, Any], learner_steps: int) -> None:
+        """Swap in published parameters (a threaded actor may run two pushes out of order: keep the newest)."""
+        version, _, current = self.slot.get()
+        if version and learner_steps < current:
+            return
         handle = self.template.snapshot()
         handle.load_state_dict(arrays)
         self.slot.put(handle, learner_steps)
