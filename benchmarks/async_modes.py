@@ -67,6 +67,8 @@ class AsyncModesBench:
     throughput alone, without the learner's compilation and updates."""
     http: bool = True
     """Run part 2."""
+    http_modes: tuple[str, ...] = ("sync", "async")
+    """Modes of part 2 (rows of other modes already in --results are kept)."""
     out: Path = Path("runs/bench_async_modes")
     """Demos and runs (git-ignored); removed run folders are started afresh."""
     results: Path = Path("benchmarks/results/async_modes.json")
@@ -235,7 +237,9 @@ def main(cfg: AsyncModesBench) -> dict[str, Any]:
     if cfg.http:
         if cfg.results.exists() and not cfg.learning:
             result["learning"] = json.loads(cfg.results.read_text()).get("learning", [])
-        result["http"] = [http_row(cfg, demos, mode) for mode in ("sync", "async")]
+        kept = json.loads(cfg.results.read_text()).get("http", []) if cfg.results.exists() else []
+        fresh = [http_row(cfg, demos, mode) for mode in cfg.http_modes]
+        result["http"] = [r for r in kept if r["run"] not in {f["run"] for f in fresh}] + fresh
     result["load_avg_at_end"] = os.getloadavg()[0]
     with atomic_output(cfg.results) as tmp:
         tmp.write_text(json.dumps(round_floats(result, 4), indent=1) + "\n")
