@@ -13,7 +13,9 @@
 
 Prints a table (``--json``: one object) and writes ``--results`` (committed under benchmarks/results/).
 
-    python benchmarks/async_modes.py --wall-s 240
+    python benchmarks/async_modes.py --wall-s 300                      # learning runs, then HTTP
+    python benchmarks/async_modes.py --no-learning --no-http --collect   # ray collection, idle learner
+    python benchmarks/async_modes.py --reanalyse                         # the table from the run folders
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class AsyncModesBench:
     collect: bool = False
     """Also run ray with each of --actors and an idle learner (--start-training above any budget): collection
     throughput alone, without the learner's compilation and updates."""
+    collect_wall_s: float = 240.0
+    """Wall time of each --collect run."""
     http: bool = True
     """Run part 2."""
     http_modes: tuple[str, ...] = ("sync", "async")
@@ -201,7 +205,7 @@ def reanalyse(cfg: AsyncModesBench) -> dict[str, Any]:
     result.update(task=cfg.task, wall_s=cfg.wall_s, target=cfg.target)
     result["learning"] = [learning_row(cfg.out / folder, label, cfg.wall_s, cfg.target)
                           for label, folder in LEARNING_RUNS.items() if (cfg.out / folder).is_dir()]
-    result["collect"] = [learning_row(cfg.out / f"collect{n}", f"ray x{n} collect", cfg.wall_s, cfg.target)
+    result["collect"] = [learning_row(cfg.out / f"collect{n}", f"ray x{n} collect", cfg.collect_wall_s, cfg.target)
                          for n in cfg.actors if (cfg.out / f"collect{n}").is_dir()]
     return result
 
@@ -231,7 +235,7 @@ def main(cfg: AsyncModesBench) -> dict[str, Any]:
         for actors in cfg.actors:
             run = cfg.out / f"collect{actors}"
             cmd = _train_cmd(cfg, demos, run, "ray", actors, "--start-training", "1000000000")
-            wall = _run_for(cmd, cfg.wall_s, cfg.out / f"{run.name}.log")
+            wall = _run_for(cmd, cfg.collect_wall_s, cfg.out / f"{run.name}.log")
             rows.append(learning_row(run, f"ray x{actors} collect", wall, cfg.target))
         result["collect"] = rows
     if cfg.http:
