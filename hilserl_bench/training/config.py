@@ -54,6 +54,18 @@ class TrainConfig:
     """Online transitions collected before the first update (HIL-SERL: 100)."""
     publish_every: int = 1
     """Learner steps between parameter pushes to the actor (HIL-SERL's async learner: 50)."""
+    mode: Literal["sync", "async", "ray"] = "sync"
+    """`sync`: actor and learner alternate in one thread (deterministic for a seed); `async`: the learner trains
+    on its own thread while the actor keeps the control loop (the real-robot default of `hilserl-bench train`);
+    `ray`: --actors simulated actors and one learner as Ray actors (docs/async_and_ray.md)."""
+    actors: int = 1
+    """--mode ray: simulated actors collecting in parallel (async and sync run one)."""
+    ray_address: str | None = None
+    """--mode ray: a running Ray cluster (`ray start --head` prints it, e.g. 10.0.0.5:6379); default: start
+    Ray on this machine."""
+    max_updates_per_step: float = 0.0
+    """--mode async/ray: at most this many learner updates per collected env step (sync does --utd per step);
+    0 lets the learner run as fast as it can, as HIL-SERL's does."""
     buffer_capacity: int = 200_000
     """Transitions each replay buffer holds."""
     bc_steps: int = 20_000
@@ -75,7 +87,8 @@ class TrainConfig:
             "env_steps": self.env_steps >= 1, "batch_size": self.batch_size >= 2 and self.batch_size % 2 == 0,
             "utd": self.utd >= 1, "start_training": self.start_training >= 1, "publish_every": self.publish_every >= 1,
             "buffer_capacity": self.buffer_capacity >= 1000, "checkpoint_every": self.checkpoint_every >= 1,
-            "bc_steps": self.bc_steps >= 0,
+            "bc_steps": self.bc_steps >= 0, "actors": 1 <= self.actors <= 31,
+            "max_updates_per_step": self.max_updates_per_step >= 0,
         }
         for name, ok in checks.items():
             if not ok:
@@ -83,6 +96,11 @@ class TrainConfig:
         if self.agent in ("bc", "hgdagger") and self.demos is None:
             raise ValueError(f"--agent {self.agent} learns from demonstrations: pass --demos DIR "
                              "(record some with `hilserl-bench record --task T --episodes 20 --out DIR`)")
+        if self.mode != "ray" and (self.actors != 1 or self.ray_address is not None):
+            raise ValueError(f"--actors / --ray-address need --mode ray (this run uses --mode {self.mode})")
+        if self.mode == "ray" and (self.robot.backend == "real" or self.interventions == "human"):
+            raise ValueError("--mode ray runs simulated actors with scripted or no interventions; a real robot "
+                             "or a person at a device trains with --mode async")
         self.supervisor.budget.validate()
         self.reward_model.validate(self.obs_mode)
         if self.agent == "hgdagger" and self.interventions == "none":

@@ -1,9 +1,11 @@
 """Actor and learner: the two roles of HIL-SERL training, joined by a narrow interface.
 
 Transitions flow one way (actor -> learner.ingest), parameters the other
-(learner.policy() -> actor.set_policy). In the default synchronous mode both live in
-one process and alternate deterministically; because nothing else passes between
-them, a later issue can put them in separate processes or machines.
+(learner.policy() -> actor.set_policy). The actor never sees the learner itself, only a
+*link* with two calls: ``ingest(transition)`` after each env step and ``after_step(actor)``
+(where parameters may arrive). :class:`SyncLink` is the default synchronous mode: both roles
+in one process, alternating deterministically. The asynchronous transports (a learner thread,
+Ray actors) are other links (:mod:`hilserl_bench.training.transport`); the roles do not change.
 
 Every random stream is derived from a counter, never carried as hidden state: the
 actor's sampling key from (seed, env step), the learner's batch sampling from
@@ -37,6 +39,9 @@ class EpisodeStats:
     intervened_steps: int = 0
     interventions: int = 0
     learner_steps: int = 0
+    overruns: int = 0
+    """Control ticks that came late (``info["overrun_s"] > 0``; a real robot's 10 Hz loop missed, 0 in sim)."""
+    max_overrun_s: float = 0.0
     wall_time_s: float = 0.0
     losses: dict[str, float] = field(default_factory=dict)
 
@@ -47,6 +52,7 @@ class EpisodeStats:
             "success": self.success, "cycle_time_s": self.cycle_time_s,
             "intervention_rate": self.intervened_steps / max(1, self.steps),
             "interventions": self.interventions, "learner_steps": self.learner_steps,
+            "overruns": self.overruns, "max_overrun_s": self.max_overrun_s,
             "wall_time_s": self.wall_time_s, **self.losses,
         }
 
@@ -85,6 +91,31 @@ class Learner:
         return self.agent.snapshot()
 
 
+class SyncLink:
+    """The synchronous transport: every env step feeds the learner in-process and then trains it one step,
+    publishing parameters to the actor every ``publish_every`` learner steps (deterministic for a seed)."""
+
+    def __init__(self, learner: Learner, publish_every: int) -> None:
+        self.learner, self.publish_every = learner, publish_every
+
+    def ingest(self, transition: dict[str, Any]) -> None:
+        self.learner.ingest(transition)
+
+    def after_step(self, actor: Actor) -> None:
+        if self.learner.ready():
+            self.learner.step()
+            if self.learner.steps % self.publish_every == 0:
+                actor.set_policy(self.learner.policy())
+
+    @property
+    def learner_steps(self) -> int:
+        return self.learner.steps
+
+    @property
+    def losses(self) -> dict[str, float]:
+        return self.learner.last_info
+
+
 class Actor:
     """Owns the env; acts with the latest published policy and reports transitions."""
 
@@ -94,9 +125,12 @@ class Actor:
     def set_policy(self, policy: AgentHandle) -> None:
         self.policy = policy
 
-    def run_episode(self, episode: int, env_steps: int, learner: Learner, publish_every: int,
-                    max_env_steps: int) -> EpisodeStats:
-        """Play one episode, feeding every transition to the learner as it happens."""
+    def run_episode(self, episode: int, env_steps: int, link: Any, max_env_steps: int) -> EpisodeStats:
+        """Play one episode, handing every transition to ``link`` as it happens.
+
+        ``episode`` picks the reset seed, ``env_steps`` the first sampling key; the episode stops early
+        when ``env_steps`` plus its steps reaches ``max_env_steps``.
+        """
         start = time.perf_counter()
         stats = EpisodeStats(episode=episode, env_steps=env_steps)
         obs, _ = self.env.reset(seed=self.seed * 100_003 + episode)
@@ -108,23 +142,23 @@ class Actor:
             next_obs, reward, terminated, truncated, info = self.env.step(action)
             transition = transition_from_step(obs, action, next_obs, reward, terminated, truncated, info)
             intervened = transition["intervened"]
-            learner.ingest(transition)
+            link.ingest(transition)
             stats.steps += 1
             stats.return_ += float(reward)
             stats.intervened_steps += int(intervened)
             stats.interventions += int(intervened and not in_takeover)
             in_takeover = intervened
-            if learner.ready():
-                learner.step()
-                if learner.steps % publish_every == 0:
-                    self.set_policy(learner.policy())
+            overrun = float(info.get("overrun_s", 0.0))
+            stats.overruns += int(overrun > 0.0)
+            stats.max_overrun_s = max(stats.max_overrun_s, overrun)
+            link.after_step(self)
             obs = next_obs
             if terminated or truncated or info.get("human_reset") or env_steps + stats.steps >= max_env_steps:
                 break
         stats.success = bool(info.get("succeed", False))
         if stats.success:
             stats.cycle_time_s = stats.steps * float(self.env.unwrapped.control_dt)
-        stats.learner_steps = learner.steps
-        stats.losses = {k: float(v) for k, v in learner.last_info.items()}
+        stats.learner_steps = link.learner_steps
+        stats.losses = {k: float(v) for k, v in link.losses.items()}
         stats.wall_time_s = time.perf_counter() - start
         return stats

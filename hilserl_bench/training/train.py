@@ -1,20 +1,21 @@
-"""``hilserl-bench train``: the synchronous training loop, identical for every backend.
+"""``hilserl-bench train``: the training loop, identical for every backend, in one of three modes.
 
-The loop builds the learning env (``make_learning_env``), optionally wraps it in the
-scripted supervisor, fills the demo buffer from recorded episodes, and alternates the
-actor and learner roles (:mod:`hilserl_bench.training.roles`). Checkpoints are taken
-at episode boundaries only, so a killed run resumes from a state in which every
-buffered transition belongs to a finished episode: the interrupted episode is played
-again from the same seeds, nothing is lost and nothing is stored twice.
+:func:`~hilserl_bench.training.run_setup.prepare_run` builds (or restores) the env,
+agent, buffers and log; then the actor and learner roles
+(:mod:`hilserl_bench.training.roles`) exchange transitions and parameters. In the
+default synchronous mode (here) they alternate in one thread. Checkpoints are taken at
+episode boundaries only, so a killed run resumes from a state in which every buffered
+transition belongs to a finished episode: the interrupted episode is played again from
+the same seeds, nothing is lost and nothing is stored twice. ``--mode async`` and
+``--mode ray`` (:mod:`~hilserl_bench.training.async_mode`,
+:mod:`~hilserl_bench.training.ray_mode`) keep that guarantee per committed episode.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import signal
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,24 +25,16 @@ import pandas as pd
 import tyro
 from tqdm import tqdm
 
-from hilserl_bench.cli_checks import check_log_backend, check_out_dir, resolve_obs_mode
-from hilserl_bench.data.episode_format import episode_files, load_dataset, read_metadata, serves_state_mode
-from hilserl_bench.data.learning_env import describe_stack, make_learning_env
-from hilserl_bench.errors import UserFacingError
-from hilserl_bench.training import checkpoint as ckpt
-from hilserl_bench.training.agent_factory import build_agent, make_buffers
+from hilserl_bench.cli_checks import check_log_backend, resolve_obs_mode
 from hilserl_bench.training.config import TrainConfig
-from hilserl_bench.training.metrics_log import MetricsLog
-from hilserl_bench.training.pixels import wrap_domain_randomisation, wrap_reward
-from hilserl_bench.training.roles import Actor, Learner
+from hilserl_bench.training.roles import Actor, SyncLink
+from hilserl_bench.training.run_setup import (  # noqa: F401 (RunMismatchError, build_env: public names of train)
+    RunMismatchError,
+    RunSetup,
+    build_env,
+    prepare_run,
+)
 from hilserl_bench.training.scripted_intervention import ScriptedIntervention
-
-RESUMABLE_CHANGES = {"env_steps", "checkpoint_every", "log"}
-"""Config fields a resumed run may change (extend the budget, checkpoint more often)."""
-
-
-class RunMismatchError(UserFacingError):
-    """The run directory belongs to a run with other settings."""
 
 
 @dataclass
@@ -56,154 +49,57 @@ class TrainResult:
     interrupted: bool
 
 
-def check_run_dir(cfg: TrainConfig) -> Path | None:
-    """Refuse a run folder that holds a checkpoint of other settings; writes nothing.
-
-    Returns the checkpoint a resume starts from, or ``None`` for a fresh run. A folder whose
-    run never reached a checkpoint (a failed or early-killed start) never blocks a new
-    configuration: there is nothing in it to resume.
-    """
-    check_out_dir(cfg.out)
-    latest = ckpt.latest_checkpoint(cfg.out) if cfg.out.is_dir() else None
-    path = cfg.out / "config.json"
-    if latest is None or not path.exists():
-        return None
-    saved = json.loads(path.read_text())
-    current = cfg.to_json()
-    changed = sorted(k for k in set(saved) | set(current)
-                     if saved.get(k) != current.get(k) and k not in RESUMABLE_CHANGES)
-    if changed:
-        diff = ", ".join(f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in changed)
-        raise RunMismatchError(f"{cfg.out} holds a checkpointed run with other settings ({diff}); re-run with "
-                               "the original settings to resume it, or give another --out")
-    return latest
-
-
-def check_demos(cfg: TrainConfig, stack: dict[str, Any]) -> None:
-    """One line naming what differs between ``--demos`` and this run, and the command that fixes it.
-
-    Only the first episode's metadata is read here; :func:`load_dataset` then checks every file.
-    """
-    if cfg.demos is None:
-        return
-    record = f"`hilserl-bench record --task {cfg.task} --obs-mode {stack['obs_mode']} --out DIR`"
-    if not cfg.demos.is_dir():
-        raise UserFacingError(f"--demos {cfg.demos} is not a folder of recorded episodes; record some with {record}")
-    files = episode_files(cfg.demos)
-    if not files:
-        raise UserFacingError(f"--demos {cfg.demos} holds no episode files (*.npz); record some with {record}")
-    meta = read_metadata(files[0])
-    saved = meta.get("stack", {})
-    if saved.get("task_id") != cfg.task:
-        raise UserFacingError(f"--demos {cfg.demos} holds {saved.get('task_id')!r} episodes, not {cfg.task!r}; "
-                              f"record {cfg.task} demos with {record}")
-    mode = saved.get("obs_mode") or ("pixels" if saved.get("cameras") else "state")
-    if mode == "pixels" and stack["obs_mode"] == "state" and serves_state_mode(meta):
-        return
-    if mode != stack["obs_mode"]:
-        raise UserFacingError(f"--demos {cfg.demos} were recorded with --obs-mode {mode} but this run uses --obs-mode "
-                              f"{stack['obs_mode']}: train with --obs-mode {mode}, or record new demos with {record}")
-
-
-def _start_run_dir(cfg: TrainConfig) -> None:
-    cfg.out.mkdir(parents=True, exist_ok=True)
-    ckpt.write_json_atomic(cfg.out / "config.json", cfg.to_json())
-    if ckpt.latest_checkpoint(cfg.out) is None:
-        (cfg.out / "metrics.csv").unlink(missing_ok=True)
-
-
-def build_env(cfg: TrainConfig) -> Any:
-    """The learning env, with the scripted supervisor outermost or a person's device innermost when asked."""
-    if cfg.interventions == "human":
-        import hilserl_bench
-        from hilserl_bench.wrappers.human_intervention import HumanInterventionConfig, human_intervention_env
-
-        raw = hilserl_bench.make(cfg.task, obs_mode=cfg.obs_mode, **cfg.robot.make_kwargs(),
-                                 **cfg.pixels.make_kwargs(cfg.obs_mode))
-        return wrap_reward(human_intervention_env(raw, cfg.device, HumanInterventionConfig(hold_s=cfg.hold_s)),
-                           cfg.reward_model)
-    env = make_learning_env(cfg.task, obs_mode=cfg.obs_mode, **cfg.robot.make_kwargs(),
-                            **cfg.pixels.make_kwargs(cfg.obs_mode))
-    env = wrap_reward(wrap_domain_randomisation(env, cfg.pixels), cfg.reward_model)
-    if cfg.interventions == "scripted":
-        from hilserl_bench.envs.experts import make_expert
-
-        env = ScriptedIntervention(env, make_expert(env.unwrapped), cfg.supervisor, seed=cfg.seed)
-    return env
-
-
 def train(cfg: TrainConfig, progress: bool = True) -> TrainResult:
-    """Run (or resume) training until ``cfg.env_steps`` transitions are collected."""
+    """Run (or resume) training until ``cfg.env_steps`` transitions are collected, in ``cfg.mode``."""
     cfg.validate()
     check_log_backend(cfg.log)
-    latest = check_run_dir(cfg)
-    env = build_env(cfg)
-    try:
-        stack = describe_stack(env)
-        check_demos(cfg, stack)
-        demos = load_dataset(cfg.demos, expect=stack) if cfg.demos is not None else []
-        obs_example, _ = env.reset(seed=cfg.seed)
-    except BaseException:
-        env.close()
-        raise
-    _start_run_dir(cfg)
-    agent = build_agent(cfg, obs_example, env.action_space.shape[0], stack)
-    online, prior, sampler = make_buffers(cfg, stack, agent)
-    for episode in demos:
-        prior.insert_episode(episode)
-    learner = Learner(agent, online, prior, sampler, cfg.batch_size, cfg.utd, cfg.start_training, cfg.seed)
-    log = MetricsLog(cfg.out, cfg.log, cfg.to_json())
-    env_steps = episodes = 0
-    resumed_from = None
-    if latest is not None:
-        arrays, meta = ckpt.load_checkpoint(latest)
-        if meta.get("task") != cfg.task:
-            raise RunMismatchError(f"checkpoint {latest} is for task {meta.get('task')!r}, not {cfg.task!r}")
-        agent.load_state_dict(arrays)
-        online, prior, sampler = make_buffers(cfg, stack, agent, latest)
-        learner.online, learner.prior, learner.sampler = online, prior, sampler
-        env_steps, episodes, learner.steps = meta["env_steps"], meta["episodes"], meta["learner_steps"]
-        log.restore(meta["metrics"])
-        resumed_from = episodes
-        print(f"resuming {cfg.out} from its checkpoint after episode {episodes} (env step {env_steps} of "
-              f"{cfg.env_steps}, learner step {learner.steps})", file=sys.stderr)
-    elif cfg.agent in ("bc", "hgdagger"):
-        with tqdm(total=cfg.bc_steps, disable=not progress, unit="step", desc=f"{cfg.agent} pretraining",
-                  file=sys.stderr) as pre:
-            agent.pretrain(prior, cfg.bc_steps, cfg.batch_size, cfg.seed, progress=pre.update)
+    if cfg.mode == "ray":
+        from hilserl_bench.training.ray_mode import train_ray
+
+        return train_ray(cfg, progress)
+    setup = prepare_run(cfg, progress)
+    if cfg.mode == "async":
+        from hilserl_bench.training.async_mode import train_async
+
+        return train_async(setup, progress)
+    return _train_sync(setup, progress)
+
+
+def _train_sync(setup: RunSetup, progress: bool) -> TrainResult:
+    """Actor and learner alternate in this thread: one learner step per env step, deterministic for a seed."""
+    cfg, env, learner, log = setup.cfg, setup.env, setup.learner, setup.log
     if isinstance(env, ScriptedIntervention):
-        env.restore(env_steps, log.rows)
+        env.restore(setup.env_steps, log.rows)
     actor = Actor(env, learner.policy(), cfg.seed)
-
-    def save() -> None:
-        ckpt.save_checkpoint(cfg.out, episodes, agent.state_dict(), {
-            "task": cfg.task, "env_steps": env_steps, "episodes": episodes, "learner_steps": learner.steps,
-            "metrics": log.rows, "saved_at": time.time(),
-        }, {"online": online.save, "prior": prior.save})
-
+    link = SyncLink(learner, cfg.publish_every)
     interrupted = False
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    bar = tqdm(total=cfg.env_steps, initial=min(env_steps, cfg.env_steps), disable=not progress, unit="step",
+    bar = tqdm(total=cfg.env_steps, initial=min(setup.env_steps, cfg.env_steps), disable=not progress, unit="step",
                desc=f"{cfg.agent} {cfg.task}", file=sys.stderr)
     try:
-        while env_steps < cfg.env_steps:
-            stats = actor.run_episode(episodes, env_steps, learner, cfg.publish_every, cfg.env_steps)
-            env_steps += stats.steps
-            episodes += 1
+        while setup.env_steps < cfg.env_steps:
+            stats = actor.run_episode(setup.episodes, setup.env_steps, link, cfg.env_steps)
+            setup.env_steps += stats.steps
+            setup.episodes += 1
             log.append(stats.row())
             bar.update(stats.steps)
             bar.set_postfix(success=f"{log.recent_success():.2f}", interv=f"{log.recent_intervention_rate():.2f}")
-            if episodes % cfg.checkpoint_every == 0:
-                save()
-        save()
+            if setup.episodes % cfg.checkpoint_every == 0:
+                setup.save()
+        setup.save()
     except KeyboardInterrupt:
         interrupted = True
     finally:
         bar.close()
         signal.signal(signal.SIGTERM, previous)
-        env.close()
-        log.close()
-    return TrainResult(cfg.out, env_steps, episodes, learner.steps, resumed_from, interrupted)
+        setup.close()
+    return TrainResult(cfg.out, setup.env_steps, setup.episodes, learner.steps, setup.resumed_from, interrupted)
+
+
+def default_mode(backend: str) -> str:
+    """``--mode auto``: async on a real robot (the control loop must not wait for learner updates), sync in
+    simulation (deterministic for a seed)."""
+    return "async" if backend == "real" else "sync"
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -249,11 +145,16 @@ class TrainCmd(TrainConfig):
     out: Annotated[Path, tyro.conf.arg(aliases=("--run",))] = Path("runs/run")
     """Run directory: config, checkpoints, metrics (`--run` is the same flag, as on eval). Re-running with the
     same directory resumes."""
+    mode: Literal["auto", "sync", "async", "ray"] = "auto"
+    """`auto`: async with --backend real (the robot keeps its 10 Hz loop while the learner trains), sync
+    otherwise; `sync`: actor and learner alternate, deterministic for a seed; `async`: learner on its own
+    thread; `ray`: --actors simulated actors and a learner as Ray actors (docs/async_and_ray.md)."""
 
     def config(self) -> TrainConfig:
         """The run's config, with the backend's default observation mode filled in."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(TrainConfig)}
         values["obs_mode"] = resolve_obs_mode(self.obs_mode, self.robot, self.task)
+        values["mode"] = default_mode(self.robot.backend) if self.mode == "auto" else self.mode
         return TrainConfig(**values)
 
     def run(self) -> int:
