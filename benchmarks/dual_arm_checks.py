@@ -26,6 +26,7 @@ import tyro
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from check_common import Progress, same_seed_identical, start_ranges  # noqa: E402
 from dual_arm_physics import check_physics  # noqa: E402
 from dual_arm_policies import OpenLoopReplay, naive_policy  # noqa: E402
 
@@ -136,33 +137,15 @@ def rollout(env: Any, policy: Any, episodes: int, seed: int, task_id: str) -> di
 
 def determinism(env: Any, task_id: str) -> dict[str, Any]:
     """Same seed -> identical trajectory; the object's start offsets over 100 reset draws."""
-    traces = []
-    for _ in range(2):
-        obs, _ = env.reset(seed=7)
-        rng = np.random.default_rng(7)
-        trace = []
-        for _ in range(30):
-            obs, *_ = env.step(rng.uniform(-1, 1, env.action_space.shape))
-            trace.append(np.concatenate([np.ravel(v) for v in obs["task"].values()]))
-        traces.append(np.array(trace))
     starts = np.array([env.unwrapped.task.reset_plan(np.random.default_rng(s)).object_poses[OBJECT[task_id]][:2]
                        for s in range(100)])
-    return {"same_seed_identical": bool(np.array_equal(*traces)),
-            "start_x_range_m": [float(starts[:, 0].min()), float(starts[:, 0].max())],
-            "start_y_range_m": [float(starts[:, 1].min()), float(starts[:, 1].max())]}
-
-
-class _Progress(dict):
-    """A result dict that reports each finished check on stderr (long runs show where they are)."""
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(key, value)
-        print(f"[{self.get('task')}] {key}: {json.dumps(value)}", file=sys.stderr, flush=True)
+    return {"same_seed_identical": same_seed_identical(env, steps=30),
+            **start_ranges(starts, ("start_x_range_m", "start_y_range_m"))}
 
 
 def check_task(task_id: str, c: Checks) -> dict[str, Any]:
     env = hb.make(task_id, obs_mode="state")
-    out: dict[str, Any] = _Progress(task=task_id)
+    out: dict[str, Any] = Progress("task", task=task_id)
     out["expert"] = rollout(env, make_expert(env), c.episodes, c.seed, task_id)
     out["random"] = rollout(env, RandomPolicy(env.action_space), c.episodes, c.seed, task_id)
     blind = OpenLoopReplay(task_id)

@@ -14,12 +14,12 @@ the capture range (the expert aligning to a deliberate offset before pressing); 
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import tyro
+from check_common import Progress, same_seed_identical, start_ranges
 
 import hilserl_bench as hb
 from hilserl_bench.envs.experts import make_expert
@@ -154,29 +154,10 @@ def rollout(env: Any, policy: Any, episodes: int, seed: int) -> dict[str, float]
 
 def determinism(env: Any) -> dict[str, Any]:
     """Same seed -> identical trajectory; the panel's start offsets over 200 reset draws."""
-    traces = []
-    for _ in range(2):
-        obs, _ = env.reset(seed=7)
-        rng = np.random.default_rng(7)
-        trace = []
-        for _ in range(10):
-            obs, *_ = env.step(rng.uniform(-1, 1, env.action_space.shape))
-            trace.append(np.concatenate([np.ravel(v) for v in obs["task"].values()]))
-        traces.append(np.array(trace))
     task = env.unwrapped.task
     seat = task.seat_pose()
     starts = np.array([task.start_pose(np.random.default_rng(s))[:2] - seat[:2] for s in range(200)])
-    return {"same_seed_identical": bool(np.array_equal(*traces)),
-            "start_dx_range_m": [float(starts[:, 0].min()), float(starts[:, 0].max())],
-            "start_dy_range_m": [float(starts[:, 1].min()), float(starts[:, 1].max())]}
-
-
-class _Progress(dict):
-    """A result dict that reports each finished check on stderr."""
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(key, value)
-        print(f"[{self.get('stage')}] {key}: {json.dumps(value)}", file=sys.stderr, flush=True)
+    return {"same_seed_identical": same_seed_identical(env, steps=10), **start_ranges(starts)}
 
 
 def capture_range(env: Any, c: Checks) -> dict[str, float]:
@@ -191,7 +172,7 @@ def capture_range(env: Any, c: Checks) -> dict[str, float]:
 
 def check_stage(stage: str, c: Checks) -> dict[str, Any]:
     env = hb.make(stage, obs_mode="state")
-    out: dict[str, Any] = _Progress(stage=stage)
+    out: dict[str, Any] = Progress("stage", stage=stage)
     if c.only_capture:
         out["capture_range_y_offset_success"] = capture_range(env, c)
         return out

@@ -29,6 +29,7 @@ import tyro
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from check_common import Progress, same_seed_identical, start_ranges  # noqa: E402
 from ikea_checks import Adversarial, OpenLoopReplay, RandomThenExpert  # noqa: E402
 from timing_belt_policies import NaiveNoPushIn, NaiveStraightDown, OffsetExpert  # noqa: E402
 
@@ -140,21 +141,10 @@ def belt_load(env: Any, seed: int) -> dict[str, float]:
 
 def determinism(env: Any) -> dict[str, Any]:
     """Same seed -> identical trajectory; the fixture's start offsets over 200 reset draws."""
-    traces = []
-    for _ in range(2):
-        obs, _ = env.reset(seed=7)
-        rng = np.random.default_rng(7)
-        trace = []
-        for _ in range(10):
-            obs, *_ = env.step(rng.uniform(-1, 1, env.action_space.shape))
-            trace.append(np.concatenate([np.ravel(v) for v in obs["task"].values()]))
-        traces.append(np.array(trace))
     task = env.unwrapped.task
     starts = np.array([task.fixture_start(np.random.default_rng(s))[:2] - task.nominal_fixture[:2]
                        for s in range(200)])
-    return {"same_seed_identical": bool(np.array_equal(*traces)),
-            "start_dx_range_m": [float(starts[:, 0].min()), float(starts[:, 0].max())],
-            "start_dy_range_m": [float(starts[:, 1].min()), float(starts[:, 1].max())]}
+    return {"same_seed_identical": same_seed_identical(env, steps=10), **start_ranges(starts)}
 
 
 def speed(env: Any, steps: int = 100) -> dict[str, float]:
@@ -170,14 +160,6 @@ def speed(env: Any, steps: int = 100) -> dict[str, float]:
         out[f"{task_id}_physics_steps_per_s"] = steps * backend.substeps / backend.raw_physics_seconds(steps)
     out["env_ratio_to_handover"] = out[f"{TASK}_env_steps_per_s"] / out["object_handover_env_steps_per_s"]
     return out
-
-
-class _Progress(dict):
-    """A result dict that reports each finished check on stderr."""
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        super().__setitem__(key, value)
-        print(f"[{TASK}] {key}: {json.dumps(value)}", file=sys.stderr, flush=True)
 
 
 CHECKS = ("expert", "random", "blind_open_loop", "naive_straight_down", "naive_no_push_in", "adversarial",
@@ -227,7 +209,7 @@ def main(c: Checks) -> int:
         raise SystemExit(f"unknown checks {sorted(unknown)}; choose from {list(CHECKS)}")
     env = hb.make(TASK, obs_mode="state")
     short = hb.make(TASK, obs_mode="state", max_steps=c.script_max_steps) if c.script_max_steps else env
-    out: dict[str, Any] = _Progress(task=TASK)
+    out: dict[str, Any] = Progress("task", task=TASK)
     for name in c.only or CHECKS:
         scripted = name in ("blind_open_loop", "naive_straight_down", "naive_no_push_in", "capture_range_success")
         out[name] = run_check(name, short if scripted else env, c)
