@@ -14,6 +14,7 @@ presses down at full scale while jerking the other axes, signs redrawn every 3 s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from ssd_cable_policies import OpenLoopReplay, RandomActions  # noqa: E402
 from ssd_cable_task_checks import naive_policies  # noqa: E402
 
 from hilserl_bench.envs.experts import make_expert  # noqa: E402
+from hilserl_bench.envs.tasks import cable_clipping  # noqa: E402
 
 CABLE_ADVERSARY = Adversary("plug_to_seat", 0.008, 2, -1.0, 0.0001)
 
@@ -44,6 +46,8 @@ class Args:
     """Seeded episodes per policy."""
     seed: int = 0
     """First episode seed."""
+    damping: float | None = None
+    """Override the cable's ball-joint damping (N m s/rad; None: as built, 0.0005)."""
 
 
 def _maker(name: str) -> Any:
@@ -63,6 +67,8 @@ def _maker(name: str) -> Any:
 
 
 def main(args: Args) -> None:
+    if args.damping is not None:
+        cable_clipping.CABLE = dataclasses.replace(cable_clipping.CABLE, damping=args.damping)
     for name in args.policies:
         row = run_policy("cable_clipping", _maker(name), args.episodes, seed=args.seed)
         print(json.dumps({"policy": name, "seed": args.seed, **row}), flush=True)
