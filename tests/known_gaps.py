@@ -18,6 +18,4 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
         "the flipping expert is noise-sensitive: 77% at action noise 0.05 (3 of these 5 seeds); issue 10",
     ("test_the_experts_own_episodes_never_look_stalled", "ssd_assembly"):
         "the SSD expert reports no per-phase progress; its lay-down phase looks stalled for 29 steps; issue 11",
-    ("test_expert_recovers_when_the_policy_flails_mid_plan", "cable_clipping"):
-        "after a mid-plan disturbance the cable expert recovers 3 of 6 episodes (bar 65%); issue 11",
 }
