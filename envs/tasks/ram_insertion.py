@@ -44,6 +44,7 @@ import numpy as np
 
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.benchmark_spec import TaskBenchmark
 from hilserl_bench.envs.props.motherboard import DimmSlotConfig, DimmSlotNames, add_motherboard
 from hilserl_bench.envs.props.ram_stick import HELD_POSE_IN_TCP, RAM_HEIGHT, RAM_LENGTH, RamStickNames, add_ram_stick
 from hilserl_bench.registry import register
@@ -80,6 +81,8 @@ class RamInsertion(Task):
 
     task_id = "ram_insertion"
     description = "Press a grasped RAM stick into a DIMM slot (0.25 mm clearance, spring contact bed)"
+    benchmark = TaskBenchmark(paper_env_steps=32000, quick_env_steps=2000, paper_hours=1.5, paper_success=1.0,
+                              paper_bc_success=0.29, paper_cycle_time_s=4.8, paper_bc_cycle_time_s=8.3)
     cameras = ("wrist_1", "wrist_2")
     learned_gripper = False
     config_cls = RamInsertionConfig
