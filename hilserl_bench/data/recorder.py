@@ -120,9 +120,10 @@ class ExpertDriver:
         import hilserl_bench
         from hilserl_bench.envs.experts import make_expert
 
-        self.raw = hilserl_bench.make(task_id, backend=backend, obs_mode=obs_mode, **overrides)
+        noisy = obs_mode == "noisy_state"  # the error sits above the tap: the expert reads the true state
+        self.raw = hilserl_bench.make(task_id, backend=backend, obs_mode="state" if noisy else obs_mode, **overrides)
         self.tap = _RawTap(self.raw)
-        self.env = wrap_learning_stack(self.tap)
+        self.env = wrap_learning_stack(self.tap, noisy_state=noisy)
         self.frame = next(w for w in wrapper_chain(self.env) if isinstance(w, RelativeFrame))
         self.expert = make_expert(self.raw, noise=noise)
         self.last_expert_action: np.ndarray | None = None
