@@ -67,7 +67,7 @@ class DashboardAssembly(DualArmTask):
 
     task_id = "dashboard_assembly"
     description = "Two arms carry a wide dashboard panel and press it onto two snap-fit clips"
-    benchmark = TaskBenchmark(paper_env_steps=36000, quick_env_steps=2250, paper_hours=2.0, paper_success=1.0,
+    benchmark = TaskBenchmark(paper_env_steps=36000, quick_env_steps=350, paper_hours=2.0, paper_success=1.0,
                               paper_bc_success=0.41, paper_cycle_time_s=8.8, paper_bc_cycle_time_s=20.3,
                               position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("left/wrist_1", "right/wrist_1", "side")

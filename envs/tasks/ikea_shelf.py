@@ -323,7 +323,7 @@ class SidePanel1(IkeaShelfStage):
 
     task_id = "side_panel_1"
     description = "Two arms fit an IKEA side panel onto two 8 mm dowels in the base board"
-    benchmark = TaskBenchmark(paper_env_steps=31000, quick_env_steps=1950, paper_hours=2.0, paper_success=1.0,
+    benchmark = TaskBenchmark(paper_env_steps=31000, quick_env_steps=300, paper_hours=2.0, paper_success=1.0,
                               paper_bc_success=0.77, paper_cycle_time_s=2.7, paper_bc_cycle_time_s=6.5,
                               position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("left/wrist_1", "right/wrist_1", "side")
@@ -336,7 +336,7 @@ class SidePanel2(IkeaShelfStage):
 
     task_id = "side_panel_2"
     description = "Two arms fit the second IKEA side panel beside the first, onto two 8 mm dowels"
-    benchmark = TaskBenchmark(paper_env_steps=36000, quick_env_steps=2250, paper_hours=1.75, paper_success=1.0,
+    benchmark = TaskBenchmark(paper_env_steps=36000, quick_env_steps=350, paper_hours=1.75, paper_success=1.0,
                               paper_bc_success=0.79, paper_cycle_time_s=2.4, paper_bc_cycle_time_s=5.0,
                               position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("left/wrist_1", "right/wrist_1", "side")
@@ -350,7 +350,7 @@ class TopPanel(IkeaShelfStage):
 
     task_id = "top_panel"
     description = "Two arms fit the IKEA top panel's four dowels into both side panels"
-    benchmark = TaskBenchmark(paper_env_steps=18000, quick_env_steps=1100, paper_hours=1.0, paper_success=1.0,
+    benchmark = TaskBenchmark(paper_env_steps=18000, quick_env_steps=200, paper_hours=1.0, paper_success=1.0,
                               paper_bc_success=0.35, paper_cycle_time_s=2.4, paper_bc_cycle_time_s=8.9,
                               position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("side_front", "side_left", "side_right")

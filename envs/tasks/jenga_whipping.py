@@ -127,7 +127,7 @@ class JengaWhipping(Task):
 
     task_id = "jenga_whipping"
     description = "Lash a block out of an 18-layer Jenga tower with a hand-held whip (wrench control: Fx, Fz, tau_z)"
-    benchmark = TaskBenchmark(paper_env_steps=10000, quick_env_steps=600, paper_hours=1.25, paper_success=1.0,
+    benchmark = TaskBenchmark(paper_env_steps=10000, quick_env_steps=100, paper_hours=1.25, paper_success=1.0,
                               paper_bc_success=0.08, paper_cycle_time_s=None, paper_bc_cycle_time_s=None,
                               num_demos=30, position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("wrist_1", "side")

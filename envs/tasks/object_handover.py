@@ -73,7 +73,7 @@ class ObjectHandover(DualArmTask):
 
     task_id = "object_handover"
     description = "Left arm picks a bar, hands it over the divider to the right arm, which places it on a pad"
-    benchmark = TaskBenchmark(paper_env_steps=43000, quick_env_steps=2700, paper_hours=2.5, paper_success=1.0,
+    benchmark = TaskBenchmark(paper_env_steps=43000, quick_env_steps=450, paper_hours=2.5, paper_success=1.0,
                               paper_bc_success=0.79, paper_cycle_time_s=13.6, paper_bc_cycle_time_s=16.1,
                               position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("left/wrist_1", "right/wrist_1", "side")

@@ -81,7 +81,7 @@ class RamInsertion(Task):
 
     task_id = "ram_insertion"
     description = "Press a grasped RAM stick into a DIMM slot (0.25 mm clearance, spring contact bed)"
-    benchmark = TaskBenchmark(paper_env_steps=32000, quick_env_steps=2000, paper_hours=1.5, paper_success=1.0,
+    benchmark = TaskBenchmark(paper_env_steps=32000, quick_env_steps=300, paper_hours=1.5, paper_success=1.0,
                               paper_bc_success=0.29, paper_cycle_time_s=4.8, paper_bc_cycle_time_s=8.3)
     cameras = ("wrist_1", "wrist_2")
     learned_gripper = False

@@ -83,7 +83,7 @@ class SsdAssembly(Task):
 
     task_id = "ssd_assembly"
     description = "Insert a grasped M.2 SSD at 20 deg (0.15-0.25 mm clearance, key-M) and lay it on the standoff"
-    benchmark = TaskBenchmark(paper_env_steps=21000, quick_env_steps=1300, paper_hours=1.0, paper_success=1.0,
+    benchmark = TaskBenchmark(paper_env_steps=21000, quick_env_steps=200, paper_hours=1.0, paper_success=1.0,
                               paper_bc_success=0.79, paper_cycle_time_s=3.3, paper_bc_cycle_time_s=6.7)
     cameras = ("wrist_1", "wrist_2", "side")
     learned_gripper = False
