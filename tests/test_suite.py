@@ -167,3 +167,14 @@ def test_noisy_state_is_an_obs_mode_of_the_learning_stack() -> None:
         assert "NoisyTaskState" in describe_stack(env)["wrappers"]
     finally:
         env.close()
+
+
+def test_main_job_writes_its_table_beside_the_paper_and_a_report(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    assert main(["run", "--out", str(out), "--tasks", TASK, "--policies", "expert", "--episodes", "1",
+                 "--no-baselines"]) == 0
+    row = pd.read_csv(out / "table.csv").iloc[0]
+    assert row["task"] == TASK and row["expert_success"] == 1.0 and row["paper_bc_success"] == 0.29
+    parser = _Refs()
+    parser.feed((out / "report.html").read_text())
+    assert not parser.stack and parser.refs == [f"{TASK}.mp4"] and (out / f"{TASK}.mp4").is_file()
