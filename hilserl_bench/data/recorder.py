@@ -250,8 +250,9 @@ class RecordCmd:
     """Output directory (default demos/<task>_<obs_mode>); compatible existing episodes are kept and appended to."""
     seed: int = 0
     """Seed of the first attempt; attempt i uses seed + i."""
-    obs_mode: Literal["state", "pixels"] | None = None
-    """Observation mode to store: state (privileged object state, sim and serve-sim only) or pixels (cameras +
+    obs_mode: Literal["state", "pixels", "noisy_state"] | None = None
+    """Observation mode to store: state (privileged object state, sim and serve-sim only), noisy_state (the same
+    with a per-episode camera-sized error, docs/suite.md) or pixels (cameras +
     proprio, the paper's; needs OpenGL). Default: state with --backend sim, pixels with --backend real, the
     same as train, so their defaults agree."""
     noise: float = 0.0

@@ -69,13 +69,22 @@ def run_suite(cfg: SuiteConfig, stream: TextIO | None = None, command: str = "hi
     write_report(reports / "report.html", "hilserl-bench suite: results beside the paper's Table 1",
                  f"{len(tasks)} tasks, seeds {list(cfg.seeds)}, budget {cfg.budget}, obs modes {list(cfg.obs_modes)}, "
                  f"{cfg.eval_episodes} evaluation episodes per run. Ours first, the paper's (real robot) in brackets.",
-                 [("Per task", shown), *extra_sections, ("Every run", runs)], media, notes, command)
+                 [("Per task", shown), *extra_sections, ("Every run", run_columns(runs))], media, notes, command)
     print(shown.to_string(index=False), file=stream)
     for note in notes:
         print(note, file=stream)
     print(f"\nwrote {reports / 'table.csv'}, runs.csv, curves.csv, plots/, videos/ and {reports / 'report.html'}",
           file=stream)
     return {"runs": runs, "table": table, "curves": curves, "chain": chain, "failures": failures}
+
+
+RUN_COLUMNS = ["task", "obs_mode", "variant", "seed", "env_steps_done", "eval_success", "eval_cycle_time_s",
+               "transitions_to_95", "final_intervention_rate", "train_wall_min", "status"]
+
+
+def run_columns(runs: pd.DataFrame) -> pd.DataFrame:
+    """The per-run table as the report shows it: the figures people compare, rounded."""
+    return runs.reindex(columns=RUN_COLUMNS).round(3) if len(runs) else runs
 
 
 def write_media(cfg: SuiteConfig, tasks: list[str], curves: pd.DataFrame) -> dict[str, dict[str, Path]]:

@@ -38,6 +38,8 @@ def task_table(runs: pd.DataFrame) -> pd.DataFrame:
     from hilserl_bench import registry
     from hilserl_bench.benchmark_spec import benchmark_of
 
+    if runs.empty:
+        return pd.DataFrame()
     rows = []
     for (task, obs_mode), group in runs.groupby(["task", "obs_mode"], sort=True):
         spec, config = benchmark_of(task), registry.task_class(task).default_config()
