@@ -245,7 +245,8 @@ class TrainCmd(TrainConfig):
 
     obs_mode: Literal["state", "pixels", "noisy_state"] | None = None
     """`state`: proprioception + privileged task state (fast, sim and serve-sim only); `pixels`: the paper's
-    cameras; `noisy_state`: state with a camera-sized per-episode error (docs/suite.md). Default: state with --backend sim, pixels with --backend real."""
+    cameras; `noisy_state`: state with a camera-sized per-episode error (docs/suite.md). Default: state with
+    --backend sim, pixels with --backend real."""
     out: Annotated[Path, tyro.conf.arg(aliases=("--run",))] = Path("runs/run")
     """Run directory: config, checkpoints, metrics (`--run` is the same flag, as on eval). Re-running with the
     same directory resumes."""
