@@ -178,3 +178,24 @@ def test_main_job_writes_its_table_beside_the_paper_and_a_report(tmp_path: Path)
     parser = _Refs()
     parser.feed((out / "report.html").read_text())
     assert not parser.stack and parser.refs == [f"{TASK}.mp4"] and (out / f"{TASK}.mp4").is_file()
+
+
+def test_rlpd_trains_wrench_control_actions() -> None:
+    """Flipping and Jenga act with 3 wrench dims: RLPD is plain SAC over them (no gripper critic)."""
+    import jax
+
+    from hilserl_bench.baselines import preset
+    from hilserl_bench.baselines.rlpd import RLPDAgent
+
+    rng = np.random.default_rng(0)
+    obs = {"state": rng.normal(size=(2, 4, 5)).astype(np.float32)}  # (utd, batch, dim)
+    agent = RLPDAgent.create(jax.random.PRNGKey(0), {"state": obs["state"][0, :1]}, 3,
+                             preset("hilserl", hidden_dims=(8, 8)))
+    assert agent.gripper is None and list(agent.twist_dims) == [0, 1, 2] and agent.sac.actor_def.action_dim == 3
+    actions = rng.uniform(-1, 1, (2, 4, 3)).astype(np.float32)
+    batch = {"observations": obs, "next_observations": obs, "actions": actions,
+             "rewards": np.ones((2, 4), np.float32), "masks": np.ones((2, 4), np.float32),
+             "grasp_penalty": np.zeros((2, 4), np.float32)}
+    agent, info = agent.update(batch)
+    assert all(np.isfinite(float(v)) for v in info.values())
+    assert agent.eval_actions({"state": obs["state"][0]}).shape == (4, 3)
