@@ -53,7 +53,7 @@ class SuiteConfig:
     seeds: tuple[int, ...] = (0,)
     """Seeds; every variant of every task runs once per seed."""
     budget: Budget = "quick"
-    """`paper`: each task's paper transitions; `quick`: 1/16 of them (TaskBenchmark.quick_env_steps)."""
+    """`paper`: each task's paper transitions; `quick`: 1/100 of them (TaskBenchmark.quick_env_steps)."""
     env_steps: int | None = None
     """Override the budget's env steps per RL run (every task), e.g. for a smoke test."""
     bc_steps: int | None = None
@@ -63,8 +63,8 @@ class SuiteConfig:
     variants: tuple[Variant, ...] = ("rlpd_interv", "rlpd_no_interv", "bc", "hgdagger")
     """Which baselines to run."""
     noisy_state_variants: tuple[Variant, ...] = ("rlpd_interv", "bc", "hgdagger")
-    """Baselines run in `noisy_state` mode (the ones the paper's BC gap is about; RLPD without interventions is
-    left out by default to save time)."""
+    """Baselines run in `noisy_state` mode (the ones the paper's BC gap is about; RLPD without interventions
+    is left out by default to save time)."""
     obs_modes: tuple[ObsMode, ...] = ("state", "noisy_state")
     """`state` (privileged task state), `noisy_state` (the same with a camera-sized per-episode error),
     `pixels` (the paper's cameras; needs a GPU)."""
