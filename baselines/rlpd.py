@@ -46,10 +46,11 @@ class RLPDAgent(struct.PyTreeNode):
         config = config or RLPDConfig()
         n_arms = n_arms or (1 if action_dim <= 7 else 2)
         width = action_dim // n_arms
-        if width * n_arms != action_dim or width not in (6, 7):
+        wrench = n_arms == 1 and action_dim < 6  # wrench control (flipping, Jenga): SAC over every dim
+        if not wrench and (width * n_arms != action_dim or width not in (6, 7)):
             raise ValueError(f"action_dim {action_dim} is not {n_arms} blocks of 6 (twist) or 7 (twist + gripper)")
         k_sac, k_grip = jax.random.split(rng)
-        sac = SACAgent.create(k_sac, obs_example, 6 * n_arms, config.sac, encoder)
+        sac = SACAgent.create(k_sac, obs_example, action_dim if wrench else 6 * n_arms, config.sac, encoder)
         gripper = None
         if width == 7:
             gripper = GripperAgent.create(
@@ -60,7 +61,8 @@ class RLPDAgent(struct.PyTreeNode):
     @property
     def twist_dims(self) -> np.ndarray:
         """Indices of the twist dims in the env action."""
-        return np.array([i for i in range(self.action_dim) if i % (self.action_dim // self.n_arms) < 6])
+        return np.array([i for i in range(self.action_dim) if i % (self.action_dim // self.n_arms) < 6 or
+                         self.action_dim < 6])
 
     @property
     def gripper_dims(self) -> np.ndarray:

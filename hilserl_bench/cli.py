@@ -121,6 +121,9 @@ def _commands() -> dict[str, Any]:
     from hilserl_bench.regression_cli import RegressCmd
 
     commands["regress"] = RegressCmd
+    from hilserl_bench.suite.suite import SuiteCmd
+
+    commands["suite"] = SuiteCmd
     from hilserl_bench.reward_classifier_cli import GROUPS
 
     commands.update({name: _group_stub(name, doc) for name, (_, doc) in GROUPS.items()})

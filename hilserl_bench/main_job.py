@@ -12,6 +12,8 @@ through the same record/train/eval code as the CLI. It writes, atomically:
 - ``<out>/<task>.mp4``: the first expert episode: a close view beside the policy cameras,
 - ``<out>/demos/<task>_state/`` and ``<out>/baselines/<task>_bc/``: the baseline stage's
   demos and BC run,
+- ``<out>/table.csv`` and ``<out>/report.html``: one row per task beside the paper's Table 1, and a
+  one-page report with the videos (:mod:`hilserl_bench.main_job_report`; RL runs are ``hilserl-bench suite``),
 - ``<out>/run.json``: the settings of the run these files come from, and the list of them.
 
 A results folder always holds one run: before starting, the outputs listed in the
@@ -52,8 +54,9 @@ SUMMARY_COLUMNS = ["task", "policy", "episodes", "success_rate", "mean_steps", "
 class RunConfig:
     """The main job: roll out every task's expert and random policy, then a quick BC baseline per task.
 
-    Writes <out>/rollouts.csv, <out>/summary.csv, one mp4 per task, the baseline stage's
-    <out>/demos/ and <out>/baselines/, and <out>/run.json (these settings). Re-running
+    Writes <out>/rollouts.csv, <out>/summary.csv, <out>/table.csv (beside the paper's Table 1),
+    <out>/report.html, one mp4 per task, the baseline stage's <out>/demos/ and <out>/baselines/,
+    and <out>/run.json (these settings). Re-running
     replaces the previous run's outputs in <out>.
     """
 
@@ -134,9 +137,13 @@ def run_main_job(config: RunConfig, stream: TextIO | None = None) -> pd.DataFram
     summary = pd.DataFrame(summaries).reindex(columns=SUMMARY_COLUMNS)
     write_csv(config.out / "rollouts.csv", episodes)
     write_csv(config.out / "summary.csv", summary)
+    from hilserl_bench.main_job_report import write_main_report
+
+    write_main_report(config.out, summary, config.episodes, config.video and "expert" in config.policies)
     write_run_file(config, task_ids, outputs, complete=True)
     print(format_summary(summary), file=stream)
-    written = [f"{config.out / 'rollouts.csv'}", f"{config.out / 'summary.csv'}"]
+    written = [f"{config.out / 'rollouts.csv'}", f"{config.out / 'summary.csv'}",
+               f"{config.out / 'table.csv'} (beside the paper's Table 1)", f"{config.out / 'report.html'}"]
     if config.video and "expert" in config.policies:
         written.append(f"{len(task_ids)} videos ({config.out}/<task>.mp4)")
     if config.baselines:
@@ -147,7 +154,7 @@ def run_main_job(config: RunConfig, stream: TextIO | None = None) -> pd.DataFram
 
 def planned_outputs(config: RunConfig, task_ids: list[str]) -> list[str]:
     """Paths (relative to ``config.out``) this run writes: the ones the next run removes first."""
-    outputs = ["rollouts.csv", "summary.csv"]
+    outputs = ["rollouts.csv", "summary.csv", "table.csv", "report.html"]
     if config.video and "expert" in config.policies:
         outputs += [f"{task}.mp4" for task in task_ids]
     if config.baselines:

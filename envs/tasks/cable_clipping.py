@@ -37,6 +37,7 @@ import numpy as np
 from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.benchmark_spec import TaskBenchmark
 from hilserl_bench.envs.props import cable as usb_cable
 from hilserl_bench.envs.props.cable_clip import CLIP_LENGTH, CableClipNames, add_cable_clip
 from hilserl_bench.registry import register
@@ -73,6 +74,8 @@ class CableClipping(Task):
 
     task_id = "cable_clipping"
     description = "Press a held USB cable (16-segment cable plugin) into a snap-in clip past two sprung lips"
+    benchmark = TaskBenchmark(paper_env_steps=28000, quick_env_steps=300, paper_hours=1.25, paper_success=1.0,
+                              paper_bc_success=0.95, paper_cycle_time_s=4.2, paper_bc_cycle_time_s=7.2)
     cameras = ("wrist_1", "wrist_2")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(15.0, 25.0), duration_s=0.2, window_s=(0.3, 1.5)),

@@ -31,6 +31,7 @@ import numpy as np
 from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.benchmark_spec import TaskBenchmark
 from hilserl_bench.envs.dual_arm_task import DualArmTask, down_pose
 from hilserl_bench.envs.props import dashboard as dash
 from hilserl_bench.registry import register
@@ -68,6 +69,9 @@ class DashboardAssembly(DualArmTask):
 
     task_id = "dashboard_assembly"
     description = "Two arms carry a wide dashboard panel and press it onto two snap-fit clips"
+    benchmark = TaskBenchmark(paper_env_steps=36000, quick_env_steps=350, paper_hours=2.0, paper_success=1.0,
+                              paper_bc_success=0.41, paper_cycle_time_s=8.8, paper_bc_cycle_time_s=20.3,
+                              position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("left/wrist_1", "right/wrist_1", "side")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),

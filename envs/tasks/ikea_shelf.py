@@ -53,6 +53,7 @@ import numpy as np
 from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.benchmark_spec import TaskBenchmark
 from hilserl_bench.envs.cell import DualArmCellConfig
 from hilserl_bench.envs.dual_arm_task import DOWN, DualArmTask
 from hilserl_bench.envs.props import ikea_shelf as shelf
@@ -324,6 +325,9 @@ class SidePanel1(IkeaShelfStage):
 
     task_id = "side_panel_1"
     description = "Two arms fit an IKEA side panel onto two 8 mm dowels in the base board"
+    benchmark = TaskBenchmark(paper_env_steps=31000, quick_env_steps=300, paper_hours=2.0, paper_success=1.0,
+                              paper_bc_success=0.77, paper_cycle_time_s=2.7, paper_bc_cycle_time_s=6.5,
+                              position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("left/wrist_1", "right/wrist_1", "side")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
@@ -342,6 +346,9 @@ class SidePanel2(IkeaShelfStage):
 
     task_id = "side_panel_2"
     description = "Two arms fit the second IKEA side panel beside the first, onto two 8 mm dowels"
+    benchmark = TaskBenchmark(paper_env_steps=36000, quick_env_steps=350, paper_hours=1.75, paper_success=1.0,
+                              paper_bc_success=0.79, paper_cycle_time_s=2.4, paper_bc_cycle_time_s=5.0,
+                              position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("left/wrist_1", "right/wrist_1", "side")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),
@@ -361,6 +368,9 @@ class TopPanel(IkeaShelfStage):
 
     task_id = "top_panel"
     description = "Two arms fit the IKEA top panel's four dowels into both side panels"
+    benchmark = TaskBenchmark(paper_env_steps=18000, quick_env_steps=200, paper_hours=1.0, paper_success=1.0,
+                              paper_bc_success=0.35, paper_cycle_time_s=2.4, paper_bc_cycle_time_s=8.9,
+                              position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("side_front", "side_left", "side_right")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),

@@ -44,6 +44,7 @@ import numpy as np
 from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.benchmark_spec import TaskBenchmark
 from hilserl_bench.envs.props.held_tool import add_grip_weld
 from hilserl_bench.envs.props.jenga import (
     BLOCK_SIZE,
@@ -128,6 +129,9 @@ class JengaWhipping(Task):
 
     task_id = "jenga_whipping"
     description = "Lash a block out of an 18-layer Jenga tower with a hand-held whip (wrench control: Fx, Fz, tau_z)"
+    benchmark = TaskBenchmark(paper_env_steps=10000, quick_env_steps=100, paper_hours=1.25, paper_success=1.0,
+                              paper_bc_success=0.08, paper_cycle_time_s=None, paper_bc_cycle_time_s=None,
+                              num_demos=30, position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("wrist_1", "side")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(10.0, 20.0), duration_s=0.1, window_s=(0.2, 1.0)),

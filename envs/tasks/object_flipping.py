@@ -35,6 +35,7 @@ import numpy as np
 from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.benchmark_spec import TaskBenchmark
 from hilserl_bench.envs.props.held_tool import add_grip_weld
 from hilserl_bench.envs.props.pan import EGG_SEMI_AXES, HANDLE_GRASP_IN_PAN, PAN_HALF, WALL_HEIGHT, PanNames, add_pan
 from hilserl_bench.envs.props.scene_camera import add_look_at_camera
@@ -81,6 +82,9 @@ class ObjectFlipping(Task):
 
     task_id = "object_flipping"
     description = "Turn an egg over in a hand-held pan (wrench control: Fx, Fz, tau_y)"
+    benchmark = TaskBenchmark(paper_env_steps=25000, quick_env_steps=250, paper_hours=1.0, paper_success=1.0,
+                              paper_bc_success=0.46, paper_cycle_time_s=3.8, paper_bc_cycle_time_s=3.9,
+                              position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("wrist_1", "side")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(10.0, 20.0), duration_s=0.1, window_s=(0.5, 2.5)),

@@ -45,6 +45,7 @@ import numpy as np
 from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.benchmark_spec import TaskBenchmark
 from hilserl_bench.envs.props.motherboard import DimmSlotConfig, DimmSlotNames, add_motherboard
 from hilserl_bench.envs.props.ram_stick import HELD_POSE_IN_TCP, RAM_HEIGHT, RAM_LENGTH, RamStickNames, add_ram_stick
 from hilserl_bench.registry import register
@@ -82,6 +83,8 @@ class RamInsertion(Task):
 
     task_id = "ram_insertion"
     description = "Press a grasped RAM stick into a DIMM slot (0.25 mm clearance, spring contact bed)"
+    benchmark = TaskBenchmark(paper_env_steps=32000, quick_env_steps=300, paper_hours=1.5, paper_success=1.0,
+                              paper_bc_success=0.29, paper_cycle_time_s=4.8, paper_bc_cycle_time_s=8.3)
     cameras = ("wrist_1", "wrist_2")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(15.0, 25.0), duration_s=0.2, window_s=(0.3, 1.2)),

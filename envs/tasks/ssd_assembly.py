@@ -34,6 +34,7 @@ import numpy as np
 from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.benchmark_spec import TaskBenchmark
 from hilserl_bench.envs.props import m2_ssd as m2
 from hilserl_bench.registry import register
 from hilserl_bench.regression_spec import RegressionThresholds
@@ -84,6 +85,8 @@ class SsdAssembly(Task):
 
     task_id = "ssd_assembly"
     description = "Insert a grasped M.2 SSD at 20 deg (0.15-0.25 mm clearance, key-M) and lay it on the standoff"
+    benchmark = TaskBenchmark(paper_env_steps=21000, quick_env_steps=200, paper_hours=1.0, paper_success=1.0,
+                              paper_bc_success=0.79, paper_cycle_time_s=3.3, paper_bc_cycle_time_s=6.7)
     cameras = ("wrist_1", "wrist_2", "side")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(15.0, 25.0), duration_s=0.2, window_s=(0.5, 3.0)),

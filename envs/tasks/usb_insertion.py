@@ -49,6 +49,7 @@ import numpy as np
 from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.benchmark_spec import TaskBenchmark
 from hilserl_bench.envs.props import usb
 from hilserl_bench.envs.props.usb import UsbPlugNames, UsbPortNames, add_usb_plug, add_usb_port
 from hilserl_bench.registry import register
@@ -107,6 +108,8 @@ class UsbInsertion(Task):
 
     task_id = "usb_insertion"
     description = "Pick a free USB-A plug from the table and insert it into a port (0.25 mm clearance)"
+    benchmark = TaskBenchmark(paper_env_steps=50000, quick_env_steps=500, paper_hours=2.5, paper_success=1.0,
+                              paper_bc_success=0.26, paper_cycle_time_s=6.7, paper_bc_cycle_time_s=13.4)
     cameras = ("wrist_1", "wrist_2", "side")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("hand",), magnitude_n=(15.0, 25.0), duration_s=0.2, window_s=(0.5, 3.0)),

@@ -21,8 +21,16 @@ import gymnasium as gym
 from hilserl_bench.wrappers import FlattenState, GripperPenalty, QuatToEuler, RelativeFrame, ScaleState
 
 
-def wrap_learning_stack(env: gym.Env, official_adjoint_coupling: bool = False) -> gym.Env:
-    """Put the training wrappers on a raw env (or on a transparent wrapper around one)."""
+def wrap_learning_stack(env: gym.Env, official_adjoint_coupling: bool = False, noisy_state: bool = False) -> gym.Env:
+    """Put the training wrappers on a raw env (or on a transparent wrapper around one).
+
+    ``noisy_state`` puts :class:`~hilserl_bench.wrappers.noisy_task_state.NoisyTaskState` innermost (the
+    ``noisy_state`` obs mode: task state with a per-episode, camera-sized estimation error).
+    """
+    if noisy_state:
+        from hilserl_bench.wrappers.noisy_task_state import NoisyTaskState
+
+        env = NoisyTaskState(env)
     env = RelativeFrame(env, official_adjoint_coupling=official_adjoint_coupling)
     env = QuatToEuler(env)
     if env.unwrapped.task.learned_gripper:
@@ -36,11 +44,13 @@ def make_learning_env(task_id: str, obs_mode: str = "state", backend: str = "sim
 
     ``overrides`` go to ``make`` (``render_mode``, ``sim_config`` or task-config fields such as
     ``max_steps``); ``official_adjoint_coupling`` selects the official action-frame quirk.
+    ``obs_mode="noisy_state"`` is state mode with the task state's estimation error added.
     """
     import hilserl_bench
 
-    raw = hilserl_bench.make(task_id, backend=backend, obs_mode=obs_mode, **overrides)
-    return wrap_learning_stack(raw, official_adjoint_coupling=official_adjoint_coupling)
+    noisy = obs_mode == "noisy_state"
+    raw = hilserl_bench.make(task_id, backend=backend, obs_mode="state" if noisy else obs_mode, **overrides)
+    return wrap_learning_stack(raw, official_adjoint_coupling=official_adjoint_coupling, noisy_state=noisy)
 
 
 def wrapper_chain(env: gym.Env) -> list[gym.Env]:
@@ -67,12 +77,13 @@ def describe_stack(env: gym.Env) -> dict[str, Any]:
         raise ValueError("describe_stack needs a stack with FlattenState (see make_learning_env)")
     relative = next((w for w in chain if isinstance(w, RelativeFrame)), None)
     scale = next((w for w in chain if isinstance(w, ScaleState)), None)
+    noisy = any(type(w).__name__ == "NoisyTaskState" for w in chain)
     space = env.observation_space
     images = space.spaces.get("images") if isinstance(space, gym.spaces.Dict) else None
     cameras = list(images.spaces) if isinstance(images, gym.spaces.Dict) else []
     return {
         "task_id": raw.task.task_id,
-        "obs_mode": getattr(raw, "obs_mode", "pixels" if cameras else "state"),
+        "obs_mode": "noisy_state" if noisy else getattr(raw, "obs_mode", "pixels" if cameras else "state"),
         "state_layout": [[key, sl.start, sl.stop] for key, sl in flatten.layout],
         "state_units": [round(float(u), 6) for u in scale.units] if scale is not None else None,
         "action_dim": int(env.action_space.shape[0]),

@@ -120,9 +120,10 @@ class ExpertDriver:
         import hilserl_bench
         from hilserl_bench.envs.experts import make_expert
 
-        self.raw = hilserl_bench.make(task_id, backend=backend, obs_mode=obs_mode, **overrides)
+        noisy = obs_mode == "noisy_state"  # the error sits above the tap: the expert reads the true state
+        self.raw = hilserl_bench.make(task_id, backend=backend, obs_mode="state" if noisy else obs_mode, **overrides)
         self.tap = _RawTap(self.raw)
-        self.env = wrap_learning_stack(self.tap)
+        self.env = wrap_learning_stack(self.tap, noisy_state=noisy)
         self.frame = next(w for w in wrapper_chain(self.env) if isinstance(w, RelativeFrame))
         self.expert = make_expert(self.raw, noise=noise)
         self.last_expert_action: np.ndarray | None = None
@@ -249,8 +250,9 @@ class RecordCmd:
     """Output directory (default demos/<task>_<obs_mode>); compatible existing episodes are kept and appended to."""
     seed: int = 0
     """Seed of the first attempt; attempt i uses seed + i."""
-    obs_mode: Literal["state", "pixels"] | None = None
-    """Observation mode to store: state (privileged object state, sim and serve-sim only) or pixels (cameras +
+    obs_mode: Literal["state", "pixels", "noisy_state"] | None = None
+    """Observation mode to store: state (privileged object state, sim and serve-sim only), noisy_state (the same
+    with a per-episode camera-sized error, docs/suite.md) or pixels (cameras +
     proprio, the paper's; needs OpenGL). Default: state with --backend sim, pixels with --backend real, the
     same as train, so their defaults agree."""
     noise: float = 0.0

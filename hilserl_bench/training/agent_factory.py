@@ -90,7 +90,7 @@ def build_agent(cfg: Any, obs_example: dict[str, Any], action_dim: int, stack: d
     if cfg.agent == "rlpd":
         preset = PRESETS[cfg.preset]
         sac = dataclasses.replace(preset.sac, discount=task_config.discount,
-                                  scan_updates=cfg.obs_mode == "state")
+                                  scan_updates=cfg.obs_mode != "pixels")
         config = dataclasses.replace(preset, sac=sac)
         agent, ratio = RLPDAgent.create(key, example, action_dim, config, encoder), sac.critic_actor_ratio
     else:

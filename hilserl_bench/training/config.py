@@ -26,8 +26,9 @@ class TrainConfig:
     """RLPD (SAC, 50/50 demo/online sampling), BC on the demos, or HG-DAgger (BC trained on demos + interventions)."""
     preset: Literal["hilserl", "rlpd"] = "hilserl"
     """RLPD critic preset: `hilserl` (2 critics, min over both) or `rlpd` (10 critics, min over a random 2)."""
-    obs_mode: Literal["state", "pixels"] = "state"
-    """`state`: proprioception + privileged task state (fast, sim only); `pixels`: the paper's cameras."""
+    obs_mode: Literal["state", "pixels", "noisy_state"] = "state"
+    """`state`: proprioception + privileged task state (fast, sim only); `pixels`: the paper's cameras;
+    `noisy_state`: state with a per-episode, camera-sized error on the task state (docs/suite.md)."""
     demos: Path | None = None
     """Directory of recorded episodes (`hilserl-bench record`); they seed the demo buffer."""
     interventions: Literal["none", "scripted", "human"] = "none"

@@ -139,9 +139,10 @@ def format_result(result: TrainResult, cfg: TrainConfig) -> str:
 class TrainCmd(TrainConfig):
     """Train an agent on a task; re-running the same command resumes from the run's latest checkpoint."""
 
-    obs_mode: Literal["state", "pixels"] | None = None
+    obs_mode: Literal["state", "pixels", "noisy_state"] | None = None
     """`state`: proprioception + privileged task state (fast, sim and serve-sim only); `pixels`: the paper's
-    cameras. Default: state with --backend sim, pixels with --backend real."""
+    cameras; `noisy_state`: state with a camera-sized per-episode error (docs/suite.md). Default: state with
+    --backend sim, pixels with --backend real."""
     out: Annotated[Path, tyro.conf.arg(aliases=("--run",))] = Path("runs/run")
     """Run directory: config, checkpoints, metrics (`--run` is the same flag, as on eval). Re-running with the
     same directory resumes."""
