@@ -41,7 +41,8 @@ def test_every_registered_task_has_benchmark_data_consistent_with_its_config() -
 def tiny_suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[SuiteConfig, dict, Path]:
     out = tmp_path_factory.mktemp("suite")
     cfg = SuiteConfig(tasks=(TASK,), variants=("rlpd_interv", "bc"), obs_modes=("state",), env_steps=100,
-                      bc_steps=20, num_demos=2, eval_episodes=2, jobs=1, out=out)
+                      bc_steps=20, num_demos=2, eval_episodes=2, jobs=1, out=out,
+                      disturb_episodes=1)
     return cfg, run_suite(cfg), out
 
 
@@ -58,6 +59,25 @@ def test_tiny_suite_writes_csvs_plot_video_and_report(tiny_suite: tuple[SuiteCon
     assert (out / "plots" / f"{TASK}.png").read_bytes()[:4] == b"\x89PNG"
     assert 0 < (out / "videos" / f"{TASK}.mp4").stat().st_size < 600_000
     assert not result["failures"]
+
+
+def test_tiny_suite_evaluates_every_run_under_each_disturbance(tiny_suite: tuple[SuiteConfig, dict, Path]) -> None:
+    from hilserl_bench.robustness_plot import state_kinds
+
+    _, result, out = tiny_suite
+    disturbed = pd.read_csv(out / "disturbed.csv")
+    kinds = state_kinds(TASK)
+    assert len(kinds) > 1 and kinds[0] == "none"
+    for variant in ("bc", "rlpd_interv"):
+        rows = disturbed[disturbed["variant"] == variant].set_index("disturbance")
+        assert list(rows.index) == kinds and set(rows.loc[kinds[1:], "episodes"]) == {1}
+        assert rows.loc[kinds[1:], "applied_rate"].eq(1.0).all()
+    runs = pd.read_csv(out / "runs.csv").set_index("variant")
+    undisturbed = disturbed[disturbed["disturbance"] == "none"].set_index("variant")["success_rate"]
+    assert undisturbed.to_dict() == runs["eval_success"].to_dict()
+    assert (out / "plots" / f"{TASK}_disturbed.png").read_bytes()[:4] == b"\x89PNG"
+    assert f"plots/{TASK}_disturbed.png" in (out / "report.html").read_text()
+    assert not result["disturbed"].empty
 
 
 class _Refs(html.parser.HTMLParser):

@@ -44,6 +44,7 @@ import numpy as np
 from hilserl_bench import disturbances as dist
 from hilserl_bench import geometry as geo
 from hilserl_bench.backend import ResetPlan, SceneState
+from hilserl_bench.benchmark_spec import TaskBenchmark
 from hilserl_bench.envs.dual_arm_task import DualArmTask, down_pose
 from hilserl_bench.envs.props import timing_belt as tb
 from hilserl_bench.registry import register
@@ -97,6 +98,9 @@ class TimingBelt(DualArmTask):
 
     task_id = "timing_belt"
     description = "Two arms stretch a rubber belt over two flanged pulleys, one on a spring tensioner"
+    benchmark = TaskBenchmark(paper_env_steps=108000, quick_env_steps=1080, paper_hours=6.0, paper_success=1.0,
+                              paper_bc_success=0.02, paper_cycle_time_s=7.2, paper_bc_cycle_time_s=9.1,
+                              position_noise_m=0.005, rotation_noise_rad=0.035)
     cameras = ("left/wrist_1", "right/wrist_1", "side", "side_far")
     disturbances = {
         "push_ee": dist.ForcePulse(bodies=("left/hand", "right/hand"), magnitude_n=(15.0, 25.0),

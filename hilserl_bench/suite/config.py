@@ -80,6 +80,10 @@ class SuiteConfig:
     """Where the CSVs, plots, videos and report.html go (default: --out)."""
     video: bool = True
     """Record one evaluation episode per task (the first seed's HIL-SERL run, state mode) as an mp4."""
+    disturb_episodes: int = 0
+    """Also evaluate every state-mode run under each disturbance kind its task defines (pushes, moved parts,
+    grasp slips, cable pushes; docs/robustness.md) for this many episodes; 0 skips it. Results go to
+    disturbed.csv, plots/<task>_disturbed.png and a report section beside the undisturbed figures."""
     chain: bool = True
     """When the three IKEA stages ran, chain their HIL-SERL policies (`ikea-chain`) for the whole-assembly row."""
 

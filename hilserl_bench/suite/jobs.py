@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from hilserl_bench.suite.disturbed import disturbed_evaluations
+
 EVAL_FILE = "suite_eval.json"
 """A finished run's evaluation and the settings it belongs to."""
 WINDOW = 20
@@ -47,6 +49,7 @@ class RunJob:
     eval_episodes: int
     eval_seed: int
     video_path: Path | None = None
+    disturb_episodes: int = 0
 
     def settings(self) -> dict[str, Any]:
         """What a cached evaluation must match to be reused."""
@@ -114,7 +117,8 @@ def train_and_evaluate(job: RunJob) -> dict[str, Any]:
         status = "ran"
     if job.video_path is not None and not job.video_path.exists():
         record_video(job)
-    return {**saved, "status": status, "label": job.label()}
+    disturbed = disturbed_evaluations(job) if job.disturb_episodes > 0 else []
+    return {**saved, "disturbed": disturbed, "status": status, "label": job.label()}
 
 
 def run_figures(run_dir: Path) -> dict[str, Any]:

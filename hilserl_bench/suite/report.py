@@ -30,7 +30,7 @@ def html_table(frame: pd.DataFrame) -> str:
 
 def write_report(path: Path, title: str, intro: str, sections: list[tuple[str, pd.DataFrame]],
                  media: dict[str, dict[str, Path]], notes: list[str], command: str) -> Path:
-    """Write the report at ``path``: ``sections`` are (heading, table); ``media`` maps task -> {plot, video}."""
+    """Write the report at ``path``: ``sections`` are (heading, table); ``media``: task -> {plot, disturbed, video}."""
     from hilserl_bench.rollout import atomic_output
 
     root = path.parent
@@ -49,6 +49,9 @@ def write_report(path: Path, title: str, intro: str, sections: list[tuple[str, p
         if "plot" in files:
             src = html.escape(files["plot"].relative_to(root).as_posix())
             parts.append(f"<img src=\"{src}\" alt=\"{html.escape(task)} learning curves\">")
+        if "disturbed" in files:
+            src = html.escape(files["disturbed"].relative_to(root).as_posix())
+            parts.append(f"<br><img src=\"{src}\" alt=\"{html.escape(task)} under disturbances\">")
         if "video" in files:
             src = html.escape(files["video"].relative_to(root).as_posix())
             parts.append(f"<br><video src=\"{src}\" controls muted loop></video>")

@@ -63,7 +63,8 @@ def plan(cfg: SuiteConfig, tasks: list[str]) -> tuple[list[DemoJob], dict[DemoJo
             runs[demo] = [
                 RunJob(task, obs_mode, variant, seed, env_steps, cfg.bc_steps_used(), demo.out_dir,
                        cfg.out / "runs" / task / obs_mode / f"{variant}_s{seed}", cfg.eval_episodes, cfg.eval_seed,
-                       video_path(cfg, task) if wants_video(cfg, obs_mode, variant, seed) else None)
+                       video_path(cfg, task) if wants_video(cfg, obs_mode, variant, seed) else None,
+                       cfg.disturb_episodes if obs_mode == "state" else 0)
                 for variant in cfg.variants_for(obs_mode) for seed in cfg.seeds]
     return demos, runs
 

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from hilserl_bench.suite.config import BUDGETS, SuiteConfig
+from hilserl_bench.suite.disturbed import disturbed_table, plot_disturbed, success_grid
 from hilserl_bench.suite.runner import check_config, execute
 from hilserl_bench.suite.tables import curves_table, display_table, runs_table, task_table, write_csv
 
@@ -57,6 +58,14 @@ def run_suite(cfg: SuiteConfig, stream: TextIO | None = None, command: str = "hi
     for name, frame in (("runs", runs), ("table", table), ("curves", curves)):
         write_csv(reports / f"{name}.csv", frame)
     media = write_media(cfg, tasks, curves)
+    disturbed = disturbed_table(run_results)
+    sections = list(extra_sections)
+    if not disturbed.empty:
+        write_csv(reports / "disturbed.csv", disturbed)
+        for task, plot in plot_disturbed(disturbed, reports / "plots").items():
+            media.setdefault(task, {})["disturbed"] = plot
+        sections.append(("Under disturbances: evaluation success % per kind (none = undisturbed)",
+                         success_grid(disturbed)))
     try:
         chain = run_ikea_chain(cfg, tasks, run_dirs)
     except Exception as exc:  # noqa: BLE001  (the chain is one row; the rest of the report still stands)
@@ -69,13 +78,14 @@ def run_suite(cfg: SuiteConfig, stream: TextIO | None = None, command: str = "hi
     write_report(reports / "report.html", "hilserl-bench suite: results beside the paper's Table 1",
                  f"{len(tasks)} tasks, seeds {list(cfg.seeds)}, budget {cfg.budget}, obs modes {list(cfg.obs_modes)}, "
                  f"{cfg.eval_episodes} evaluation episodes per run. Ours first, the paper's (real robot) in brackets.",
-                 [("Per task", shown), *extra_sections, ("Every run", run_columns(runs))], media, notes, command)
+                 [("Per task", shown), *sections, ("Every run", run_columns(runs))], media, notes, command)
     print(shown.to_string(index=False), file=stream)
     for note in notes:
         print(note, file=stream)
     print(f"\nwrote {reports / 'table.csv'}, runs.csv, curves.csv, plots/, videos/ and {reports / 'report.html'}",
           file=stream)
-    return {"runs": runs, "table": table, "curves": curves, "chain": chain, "failures": failures}
+    return {"runs": runs, "table": table, "curves": curves, "disturbed": disturbed, "chain": chain,
+            "failures": failures}
 
 
 RUN_COLUMNS = ["task", "obs_mode", "variant", "seed", "env_steps_done", "eval_success", "eval_cycle_time_s",
