@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dual_arm_http import sim_and_http_traces
 
 import hilserl_bench
 from hilserl_bench.data.learning_env import wrap_learning_stack
@@ -141,38 +142,9 @@ def test_recorded_dual_arm_demos_load_and_train_an_agent(tmp_path: Path):
 
 
 def test_sim_and_http_emulator_trajectories_agree():
-    from hilserl_bench.envs.emulator import EmulatorConfig, EmulatorCore
-    from hilserl_bench.envs.emulator_app import create_app, serve_in_thread
-
-    # The real backend's per-step limits (measured from the previous command, which a lagging arm
-    # trails) are raised so that they never shorten a step: this test is about the protocol.
-    core = EmulatorCore("object_handover", EmulatorConfig(time_model="step"))
-    servers = [serve_in_thread(create_app(core, i)) for i in range(2)]
-    try:
-        real = hilserl_bench.make("object_handover", backend="real", obs_mode="state",
-                                  robot_url={"left": servers[0].url, "right": servers[1].url},
-                                  config={"emulator": True, "max_step_translation": 0.1,
-                                          "max_step_rotation": 0.5})
-        sim = hilserl_bench.make("object_handover", obs_mode="state")
-        traces = []
-        for env in (sim, real):
-            expert = make_expert(env)
-            obs, _ = env.reset(seed=2)
-            expert.reset(np.random.default_rng(2))
-            trace = []
-            for _ in range(40):
-                obs, *_ = env.step(expert.act(obs))
-                trace.append(np.concatenate([obs["state"]["left/tcp_pose"], obs["state"]["right/tcp_pose"],
-                                             obs["task"]["bar_to_target"]]))
-            traces.append(np.array(trace))
-        np.testing.assert_allclose(traces[0], traces[1], atol=1e-6)
-        assert core.requests["pose"] >= 80
-        real.close()
-        sim.close()
-    finally:
-        for server in servers:
-            server.stop()
-        core.close()
+    sim, http, requests = sim_and_http_traces("object_handover", 40, ("bar_to_target",))
+    np.testing.assert_allclose(sim, http, atol=1e-6)
+    assert requests["pose"] >= 80
 
 
 def test_live_view_tiles_both_wrist_cameras_and_the_side_view():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dual_arm_http import sim_and_http_traces
 
 import hilserl_bench
 from hilserl_bench.backend import SceneState
@@ -143,31 +144,5 @@ def test_random_actions_stay_stable_and_never_seat_the_belt(env):
 
 def test_sim_and_http_emulator_trajectories_agree():
     """serve-sim path: both arms over HTTP (one server each) follow the simulator's expert trajectory."""
-    from hilserl_bench.envs.emulator import EmulatorConfig, EmulatorCore
-    from hilserl_bench.envs.emulator_app import create_app, serve_in_thread
-
-    core = EmulatorCore("timing_belt", EmulatorConfig(time_model="step"))
-    servers = [serve_in_thread(create_app(core, i)) for i in range(2)]
-    try:
-        real = hilserl_bench.make("timing_belt", backend="real", obs_mode="state",
-                                  robot_url={"left": servers[0].url, "right": servers[1].url},
-                                  config={"emulator": True, "max_step_translation": 0.1, "max_step_rotation": 0.5})
-        sim = hilserl_bench.make("timing_belt", obs_mode="state")
-        traces = []
-        for env in (sim, real):
-            expert = make_expert(env)
-            obs, _ = env.reset(seed=2)
-            expert.reset(np.random.default_rng(2))
-            trace = []
-            for _ in range(15):
-                obs, *_ = env.step(expert.act(obs))
-                trace.append(np.concatenate([obs["state"]["left/tcp_pose"], obs["state"]["right/tcp_pose"],
-                                             obs["task"]["belt_centroid"], obs["task"]["tensioner"]]))
-            traces.append(np.array(trace))
-        np.testing.assert_allclose(traces[0], traces[1], atol=1e-6)
-        real.close()
-        sim.close()
-    finally:
-        for server in servers:
-            server.stop()
-        core.close()
+    sim, http, _ = sim_and_http_traces("timing_belt", 15, ("belt_centroid", "tensioner"))
+    np.testing.assert_allclose(sim, http, atol=1e-6)
